@@ -1,0 +1,3 @@
+module github.com/tierwatch/tierwatch
+
+go 1.26.8
