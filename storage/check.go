@@ -1,0 +1,146 @@
+package storage
+
+// Index consistency checks for Store.Check. They own no buckets: each index
+// described in keys.go is compared with the records it indexes, so a bug
+// that forgets an index update shows up in every test's cleanup.
+
+import (
+	"bytes"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/tierwatch/tierwatch/model"
+)
+
+// maxCheckErrors stops a badly broken store from producing millions of
+// messages.
+const maxCheckErrors = 20
+
+type checker struct {
+	tx   *bolt.Tx
+	errs []error
+}
+
+func (c *checker) fail(format string, args ...any) {
+	if len(c.errs) < maxCheckErrors {
+		c.errs = append(c.errs, fmt.Errorf(format, args...))
+	}
+}
+
+// forEach decodes every value of bucket name into a fresh T.
+func forEach[T any](c *checker, name []byte, fn func(k []byte, v *T)) int {
+	b := c.tx.Bucket(name)
+	if b == nil {
+		c.fail("bucket %s missing", name)
+		return 0
+	}
+	n := 0
+	// The callback never returns an error; problems go to c.fail.
+	_ = b.ForEach(func(k, data []byte) error {
+		n++
+		var v T
+		if err := decodeJSON(k, data, &v); err != nil {
+			c.fail("%s: %v", name, err)
+			return nil
+		}
+		fn(k, &v)
+		return nil
+	})
+	return n
+}
+
+func (c *checker) has(name, key []byte) bool {
+	b := c.tx.Bucket(name)
+	return b != nil && b.Get(key) != nil
+}
+
+func (c *checker) count(name []byte) int {
+	b := c.tx.Bucket(name)
+	if b == nil {
+		return 0
+	}
+	return b.Stats().KeyN
+}
+
+// checkIndexes reports every index entry that is missing or extra.
+func checkIndexes(tx *bolt.Tx) []error {
+	c := &checker{tx: tx}
+
+	items := forEach(c, bucketItems, func(k []byte, it *struct {
+		FirstSeen time.Time `json:"first_seen"`
+	}) {
+		if !c.has(bucketItemsByTime, append(timeKey(it.FirstSeen), k...)) {
+			c.fail("item %q has no time index entry", k)
+		}
+	})
+	if n := c.count(bucketItemsByTime); n != items {
+		c.fail("items_by_time has %d entries for %d items", n, items)
+	}
+
+	open := 0
+	cands := forEach(c, bucketCandidates, func(k []byte, cand *model.Candidate) {
+		if cand.ID != string(k) {
+			c.fail("candidate %q stored under %q", cand.ID, k)
+		}
+		if !c.has(bucketCandStatus, joinKey(cand.Status, k)) {
+			c.fail("candidate %q has no status index entry for %q", k, cand.Status)
+		}
+		if cand.IsOpen() {
+			open++
+			if !c.has(bucketCandOpen, append(timeKey(cand.LastSeen), k...)) {
+				c.fail("open candidate %q has no last-seen index entry", k)
+			}
+		}
+	})
+	if n := c.count(bucketCandStatus); n != cands {
+		c.fail("cand_status has %d entries for %d candidates", n, cands)
+	}
+	if n := c.count(bucketCandOpen); n != open {
+		c.fail("cand_open has %d entries for %d open candidates", n, open)
+	}
+	if b := tx.Bucket(bucketCandKeys); b != nil {
+		// The callback never returns an error; problems go to c.fail.
+		_ = b.ForEach(func(gk, id []byte) error {
+			var cand model.Candidate
+			ok, err := getJSON(tx.Bucket(bucketCandidates), id, &cand)
+			if err != nil || !ok {
+				c.fail("key %q points at missing candidate %q", gk, id)
+				return nil
+			}
+			for _, k := range cand.Keys {
+				if bytes.Equal(groupKey(k), gk) {
+					return nil
+				}
+			}
+			c.fail("key %q points at candidate %q, which does not list it", gk, id)
+			return nil
+		})
+	}
+
+	pending := 0
+	forEach(c, bucketOutbox, func(k []byte, r *model.OutboxRecord) {
+		if r.State != model.OutboxPending {
+			return
+		}
+		pending++
+		got := c.tx.Bucket(bucketOutboxPending).Get(joinKey(r.Dest, u64(r.Seq)))
+		if !bytes.Equal(got, k) {
+			c.fail("pending record %q (%s #%d) has index entry %q", k, r.Dest, r.Seq, got)
+		}
+	})
+	if n := c.count(bucketOutboxPending); n != pending {
+		c.fail("outbox_pending has %d entries for %d pending records", n, pending)
+	}
+
+	decs := forEach(c, bucketDecisions, func(k []byte, d *model.Decision) {
+		if !c.has(bucketDecByCand, joinKey(d.CandidateID, k)) {
+			c.fail("decision %d has no candidate index entry", be64(k))
+		}
+	})
+	if n := c.count(bucketDecByCand); n != decs {
+		c.fail("dec_by_cand has %d entries for %d decisions", n, decs)
+	}
+	return c.errs
+}

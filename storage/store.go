@@ -1,0 +1,223 @@
+// Package storage is tierwatch's persistent state: one bbolt file,
+// tierwatch.db, in the state directory.
+//
+// It holds source state, the seen set and stored items, candidate events with
+// their indexes, the alert outbox and the append-only decision log. Every
+// change that must be atomic (an item marked seen, the candidate it creates
+// or extends, the outbox records it causes) happens in one bbolt Update; see
+// Store.Commit.
+//
+// Invariants: transactions are short and never nested; values are decoded
+// inside the transaction and no []byte from bbolt escapes it; keys that must
+// sort are big-endian; nothing is deleted while a cursor iterates (keys are
+// collected first). A Store is safe for concurrent use; a Tx is not, and is
+// valid only inside the callback it was passed to. Values are JSON-encoded
+// model types, so the file stays readable with `bbolt get`.
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// FileName is the name of the store file inside the state directory.
+const FileName = "tierwatch.db"
+
+// schemaVersion is written to the meta bucket of a new store. Open refuses a
+// file whose schema is newer than the code.
+const schemaVersion = 1
+
+// Sentinel errors.
+var (
+	// ErrNotFound is returned when a candidate, item, outbox record or
+	// decision id is unknown.
+	ErrNotFound = errors.New("not found")
+	// ErrLocked is returned (wrapped) by Open when another process holds the
+	// store's lock for longer than Options.LockTimeout.
+	ErrLocked = errors.New("store is locked")
+	// ErrStale is returned (wrapped, with both versions in the message) by
+	// UpdateCandidate when the caller's version differs from the stored one.
+	ErrStale = errors.New("stale version")
+)
+
+// Options tune Open. The zero value is ready to use.
+type Options struct {
+	// LockTimeout bounds the wait for the file lock; default 3s. bbolt's
+	// own default waits forever, which would hang a second `tierwatch run`.
+	LockTimeout time.Duration
+	// NoSync skips fsync after each commit: for benchmarks only, a crash
+	// may lose or corrupt data.
+	NoSync bool
+	// Now supplies the time for defaults the caller left zero (an item's
+	// FirstSeen, an outbox record's CreatedAt); nil means time.Now.
+	Now func() time.Time
+}
+
+// DefaultLockTimeout is used when Options.LockTimeout is zero.
+const DefaultLockTimeout = 3 * time.Second
+
+// Store is an open tierwatch.db. It is safe for concurrent use; bbolt
+// serialises writers and lets readers run beside them.
+type Store struct {
+	db   *bolt.DB
+	path string
+	now  func() time.Time
+}
+
+// lockedError is the error Open returns on lock timeout: its message is
+// fixed because operators (and cmd tests) read it verbatim.
+type lockedError struct{ dir string }
+
+func (e *lockedError) Error() string {
+	return fmt.Sprintf("state in %s is locked by a running tierwatch", e.dir)
+}
+
+func (e *lockedError) Unwrap() error { return ErrLocked }
+
+// Open opens (creating if needed) dir/tierwatch.db. A missing dir is
+// created with mode 0700 and a new file with mode 0600. When another process
+// holds the file, Open waits up to opts.LockTimeout and then returns an error
+// wrapping ErrLocked whose message is exactly
+// "state in <dir> is locked by a running tierwatch". A file that is not a
+// bbolt database, or a bbolt database without tierwatch's meta bucket, gives
+// "open store <path>: not a tierwatch store (…)". The caller must Close the
+// store.
+func Open(dir string, opts Options) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", dir, err)
+	}
+	path := filepath.Join(dir, FileName)
+	timeout := opts.LockTimeout
+	if timeout <= 0 {
+		timeout = DefaultLockTimeout
+	}
+	db, err := openBolt(path, &bolt.Options{Timeout: timeout, NoSync: opts.NoSync})
+	switch {
+	case errors.Is(err, bolt.ErrTimeout):
+		return nil, &lockedError{dir: dir}
+	case errors.Is(err, bolt.ErrInvalid), errors.Is(err, bolt.ErrVersionMismatch),
+		errors.Is(err, bolt.ErrChecksum), errors.Is(err, errBoltPanic):
+		return nil, fmt.Errorf("open store %s: not a tierwatch store (%w)", path, err)
+	case err != nil:
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	s := &Store{db: db, path: path, now: now}
+	if err := s.init(); err != nil {
+		// The init error is the one worth reporting; a close error on a
+		// store we never used adds nothing.
+		_ = db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	return s, nil
+}
+
+var errBoltPanic = errors.New("bbolt panicked reading the file")
+
+// openBolt calls bolt.Open and turns a panic on a damaged file into an
+// error. bbolt validates the meta pages' checksums, so a panic needs a file
+// with valid metas and damaged pages; if it happens the file descriptor
+// leaks, which is acceptable for a process that is about to exit.
+func openBolt(path string, o *bolt.Options) (db *bolt.DB, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, fmt.Errorf("%w: %v", errBoltPanic, r)
+		}
+	}()
+	return bolt.Open(path, 0o600, o)
+}
+
+// init creates the buckets of a new store, or checks that an existing bbolt
+// file is a tierwatch store of a schema this code understands.
+func (s *Store) init() error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil {
+			foreign := false
+			// ForEach only reads; the callback returns no error.
+			_ = tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+				foreign = true
+				return nil
+			})
+			if foreign {
+				return errors.New("not a tierwatch store (no meta bucket)")
+			}
+			var err error
+			if meta, err = tx.CreateBucket(bucketMeta); err != nil {
+				return fmt.Errorf("create bucket meta: %w", err)
+			}
+			if err := meta.Put(keySchema, u64(schemaVersion)); err != nil {
+				return fmt.Errorf("write schema version: %w", err)
+			}
+		}
+		v := meta.Get(keySchema)
+		if len(v) != 8 {
+			return errors.New("not a tierwatch store (no schema version)")
+		}
+		if got := be64(v); got > schemaVersion {
+			return fmt.Errorf("schema version %d is newer than this tierwatch understands (%d)", got, schemaVersion)
+		}
+		for _, name := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return fmt.Errorf("create bucket %s: %w", name, err)
+			}
+		}
+		return nil
+	})
+}
+
+// Close closes the file and releases the lock. It waits for open read
+// transactions to finish.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close store %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// Path returns the path of the store file.
+func (s *Store) Path() string { return s.path }
+
+// Check runs bbolt's consistency check and tierwatch's index checks in one
+// read transaction and returns all problems joined (nil when consistent).
+func (s *Store) Check() error {
+	var errs []error
+	err := s.db.View(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			errs = append(errs, err)
+		}
+		errs = append(errs, checkIndexes(tx)...)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("check store %s: %w", s.path, err)
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("check store %s: %w", s.path, errors.Join(errs...))
+	}
+	return nil
+}
+
+// WriteTo writes a consistent copy of the whole store to w (a hot backup:
+// writers continue meanwhile). The copy opens with Open like the original.
+func (s *Store) WriteTo(w io.Writer) (int64, error) {
+	var n int64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	if err != nil {
+		return n, fmt.Errorf("back up store %s: %w", s.path, err)
+	}
+	return n, nil
+}
