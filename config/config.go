@@ -52,7 +52,7 @@ type Fetch struct {
 	ConnectTimeout time.Duration `yaml:"connect_timeout"` // TCP and TLS handshake
 	MaxBytes       int64         `yaml:"max_bytes"`       // body cap after decompression
 	MaxRedirects   int           `yaml:"max_redirects"`
-	UserAgent      string        `yaml:"user_agent"` // default names tierwatch and its version
+	UserAgent      string        `yaml:"user_agent"`   // default names tierwatch and its version
 	Concurrency    int           `yaml:"concurrency"`  // sources fetched at once, all hosts
 	HostGap        time.Duration `yaml:"host_gap"`     // minimum gap between requests to one host
 	Jitter         time.Duration `yaml:"jitter"`       // random delay before a scheduled poll
