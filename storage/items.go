@@ -56,8 +56,9 @@ func (s *Store) Unseen(source string, keys []string) ([]bool, error) {
 // Items must have a non-empty Key and a Source that is empty or st.Name (an
 // empty Source is set to st.Name). A zero FirstSeen is set to the store's
 // clock. Items are stored as JSON, so text must be valid UTF-8 (as the
-// normaliser guarantees); invalid bytes would come back as U+FFFD. Commit adds the number of new items to st.ItemsSeen before saving,
-// so callers pass the state they loaded, not a running total.
+// normaliser guarantees); invalid bytes would come back as U+FFFD. Commit
+// adds the number of new items to st.ItemsSeen before saving, so callers
+// pass the state they loaded, not a running total.
 //
 // If onNew returns an error, or ctx is done, the whole Update rolls back
 // (no seen keys, items or state are written) and Commit returns the error
