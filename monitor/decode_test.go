@@ -374,4 +374,3 @@ func BenchmarkParseFeed(b *testing.B) {
 		}
 	})
 }
-
