@@ -185,10 +185,10 @@ func (s *Store) Decisions(candidateID string) ([]model.Decision, error) {
 	return out, nil
 }
 
-// pruneDecisions scans up to pruneScan decisions from `from` and deletes
+// pruneDecisions scans up to scan decisions from `from` and deletes
 // those made before cutoff, with their index entries. It returns where to
 // resume (nil when the log is exhausted).
-func pruneDecisions(btx *bolt.Tx, cutoff time.Time, from []byte) (n int, next []byte, err error) {
+func pruneDecisions(btx *bolt.Tx, cutoff time.Time, from []byte, scan int) (n int, next []byte, err error) {
 	b, idx := btx.Bucket(bucketDecisions), btx.Bucket(bucketDecByCand)
 	if b == nil || idx == nil {
 		return 0, nil, errors.New("decision buckets missing")
@@ -201,7 +201,7 @@ func pruneDecisions(btx *bolt.Tx, cutoff time.Time, from []byte) (n int, next []
 		k, v = c.Seek(from)
 	}
 	for scanned := 0; k != nil; k, v = c.Next() {
-		if scanned == pruneScan {
+		if scanned == scan {
 			next = bytes.Clone(k)
 			break
 		}

@@ -249,10 +249,10 @@ func (s *Store) Replay(ctx context.Context, items []model.Item, onItem func(tx *
 	return nil
 }
 
-// pruneItems deletes up to pruneBatch items first seen before cutoff, with
+// pruneItems deletes up to batch items first seen before cutoff, with
 // their time index entries (their seen entries are Retention.Seen's job).
 // It returns done when no older item remains.
-func pruneItems(btx *bolt.Tx, cutoff time.Time) (n int, done bool, err error) {
+func pruneItems(btx *bolt.Tx, cutoff time.Time, batch int) (n int, done bool, err error) {
 	byTime, items := btx.Bucket(bucketItemsByTime), btx.Bucket(bucketItems)
 	if byTime == nil || items == nil {
 		return 0, true, errors.New("items buckets missing")
@@ -261,7 +261,7 @@ func pruneItems(btx *bolt.Tx, cutoff time.Time) (n int, done bool, err error) {
 	var keys [][]byte
 	c := byTime.Cursor()
 	for k, _ := c.First(); k != nil && bytes.Compare(k, end) < 0; k, _ = c.Next() {
-		if len(keys) == pruneBatch {
+		if len(keys) == batch {
 			break
 		}
 		keys = append(keys, bytes.Clone(k))
@@ -278,13 +278,13 @@ func pruneItems(btx *bolt.Tx, cutoff time.Time) (n int, done bool, err error) {
 		}
 		n++
 	}
-	return n, len(keys) < pruneBatch, nil
+	return n, len(keys) < batch, nil
 }
 
-// pruneSeen scans up to pruneScan seen entries from `from` and deletes
+// pruneSeen scans up to scan seen entries from `from` and deletes
 // those first seen before cutoff. It returns where to resume (nil when the
 // bucket is exhausted).
-func pruneSeen(btx *bolt.Tx, cutoff time.Time, from []byte) (n int, next []byte, err error) {
+func pruneSeen(btx *bolt.Tx, cutoff time.Time, from []byte, scan int) (n int, next []byte, err error) {
 	seen := btx.Bucket(bucketSeen)
 	if seen == nil {
 		return 0, nil, errors.New("seen bucket missing")
@@ -297,7 +297,7 @@ func pruneSeen(btx *bolt.Tx, cutoff time.Time, from []byte) (n int, next []byte,
 		k, v = c.Seek(from)
 	}
 	for scanned := 0; k != nil; k, v = c.Next() {
-		if scanned == pruneScan {
+		if scanned == scan {
 			next = bytes.Clone(k)
 			break
 		}

@@ -12,12 +12,13 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
+// Defaults of Store.pruneBatch and Store.pruneScan (tests lower them).
 const (
-	// pruneBatch bounds the deletes of one Prune transaction.
-	pruneBatch = 1000
-	// pruneScan bounds the entries one Prune transaction reads when it must
-	// scan (seen values and decisions are not indexed by time).
-	pruneScan = 5000
+	// defaultPruneBatch bounds the deletes of one Prune transaction.
+	defaultPruneBatch = 1000
+	// defaultPruneScan bounds the entries one Prune transaction reads when
+	// it must scan (seen values and decisions are not indexed by time).
+	defaultPruneScan = 5000
 )
 
 // Retention says how long to keep each kind of record; 0 keeps it forever.
@@ -39,7 +40,7 @@ func (s *Store) Prune(now time.Time, r Retention) (PruneStats, error) {
 		cutoff := now.Add(-r.Items)
 		for done := false; !done; {
 			err := s.db.Update(func(tx *bolt.Tx) error {
-				n, d, err := pruneItems(tx, cutoff)
+				n, d, err := pruneItems(tx, cutoff, s.pruneBatch)
 				if err == nil {
 					st.Items += n
 				}
@@ -67,12 +68,12 @@ func (s *Store) Prune(now time.Time, r Retention) (PruneStats, error) {
 // pruneScanning runs step in one Update per slice of a bucket until it
 // reports no next position, adding the deletions to *count.
 func (s *Store) pruneScanning(cutoff time.Time,
-	step func(*bolt.Tx, time.Time, []byte) (int, []byte, error), count *int) error {
+	step func(*bolt.Tx, time.Time, []byte, int) (int, []byte, error), count *int) error {
 	var from []byte
 	for {
 		var next []byte
 		err := s.db.Update(func(tx *bolt.Tx) error {
-			n, nx, err := step(tx, cutoff, from)
+			n, nx, err := step(tx, cutoff, from, s.pruneScan)
 			if err == nil {
 				*count += n
 			}

@@ -68,6 +68,9 @@ type Store struct {
 	db   *bolt.DB
 	path string
 	now  func() time.Time
+
+	// Prune's per-transaction limits; fixed after Open.
+	pruneBatch, pruneScan int
 }
 
 // lockedError is the error Open returns on lock timeout: its message is
@@ -111,7 +114,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Store{db: db, path: path, now: now}
+	s := &Store{db: db, path: path, now: now, pruneBatch: defaultPruneBatch, pruneScan: defaultPruneScan}
 	if err := s.init(); err != nil {
 		// The init error is the one worth reporting; a close error on a
 		// store we never used adds nothing.
