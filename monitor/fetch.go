@@ -256,17 +256,17 @@ func (f *Fetcher) Fetch(ctx context.Context, req Request) (*Response, error) {
 	if ce := strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding"))); ce == "gzip" || ce == "x-gzip" {
 		zr, err := gzip.NewReader(resp.Body)
 		if err != nil {
-			return nil, f.bodyError(ctx, req, resp.StatusCode, fmt.Errorf("read gzip header: %w", err))
+			return nil, f.bodyError(ctx, req, fmt.Errorf("read gzip header: %w", err))
 		}
 		defer zr.Close()
 		r = zr
 	} else if resp.ContentLength > f.opts.MaxBytes {
-		return nil, f.fail(req, model.ClassTooLarge, resp.StatusCode,
+		return nil, f.fail(req, model.ClassTooLarge, 0,
 			fmt.Errorf("%w: content-length %d > %d", errTooLarge, resp.ContentLength, f.opts.MaxBytes))
 	}
 	b, err := readCapped(r, f.opts.MaxBytes)
 	if err != nil {
-		return nil, f.bodyError(ctx, req, resp.StatusCode, err)
+		return nil, f.bodyError(ctx, req, err)
 	}
 	out.Body = b
 	f.log.Debug("fetch ok", "source", req.Source, "status", resp.StatusCode,
@@ -292,16 +292,15 @@ func (f *Fetcher) fail(req Request, class model.ErrorClass, status int, err erro
 }
 
 // bodyError classifies an error met while reading a response body.
-func (f *Fetcher) bodyError(ctx context.Context, req Request, status int, err error) *FetchError {
+// Status stays 0: the status was 2xx, the failure is the body.
+func (f *Fetcher) bodyError(ctx context.Context, req Request, err error) *FetchError {
 	switch {
 	case errors.Is(err, errTooLarge):
 		return f.fail(req, model.ClassTooLarge, 0, err)
 	case errors.Is(err, gzip.ErrHeader), errors.Is(err, gzip.ErrChecksum):
 		return f.fail(req, model.ClassParse, 0, err)
 	}
-	fe := f.transportError(ctx, req, err)
-	_ = status // the status was 2xx; the failure is the transfer, not the status
-	return fe
+	return f.transportError(ctx, req, err)
 }
 
 // transportError classifies a client or body-read error and strips the
