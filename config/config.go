@@ -39,6 +39,7 @@ type Config struct {
 	Candidates Candidates `yaml:"candidates"`
 
 	Alerts Alerts `yaml:"alerts"`
+	Review Review `yaml:"review"`
 
 	Sources []Source `yaml:"sources"`
 
@@ -108,6 +109,7 @@ func Defaults() Config {
 		},
 		Tiers:      DefaultTiers(),
 		Candidates: DefaultCandidates(),
+		Review:     DefaultReview(),
 	}
 }
 
@@ -142,6 +144,7 @@ func (c *Config) Validate() []Problem {
 	ps = append(ps, prefix("tiers", c.Tiers.Validate())...)
 	ps = append(ps, prefix("candidates", c.Candidates.Validate())...)
 	ps = append(ps, prefix("alerts", c.Alerts.Validate())...)
+	ps = append(ps, prefix("review", c.Review.Validate())...)
 
 	names := map[string]int{}
 	for i, s := range c.Sources {

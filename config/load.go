@@ -234,7 +234,7 @@ type namedSecret struct {
 
 // secrets lists the config's secrets with their key paths.
 func (c *Config) secrets() []namedSecret {
-	return c.Alerts.secretRefs()
+	return append(c.Alerts.secretRefs(), c.Review.secretRefs()...)
 }
 
 // locate finds the file and line of p.Path in the node trees.
