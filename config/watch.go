@@ -38,6 +38,9 @@ import (
 //	      - [agency:dhs, deport*]       # ... or a list of alternatives ...
 //	      - any: [detention]            # ... or a mapping with any and cased
 //	        cased: [ERO]
+//	      - any: [social media]         # with/near: a term counts only when
+//	        with: [monitor*, screen*]   # a with term is within near words
+//	        near: 4
 //	    any: []                         # if given, at least one clause must hold
 //	    none: [stock, shares]           # no clause may hold
 //	    near: 12                        # the all clauses within 12 words, one field
@@ -62,7 +65,9 @@ type Watch struct {
 	Rules    []Rule   `yaml:"rules"`
 }
 
-// Entity is a company or an agency that rules refer to by ID.
+// Entity is a company or an agency that rules refer to by ID. Entities
+// whose ID has the kind "topic" ("topic:deportation") are vocabulary: they
+// match like any entity but are not listed as candidate actors.
 type Entity struct {
 	// ID is "kind:name" in lowercase ("company:amazon", "agency:ice").
 	ID string `yaml:"id"`
@@ -119,11 +124,15 @@ type Rule struct {
 }
 
 // Clause holds when any of its terms is found. In YAML it is a single term,
-// a list of terms, or a mapping with "any" (terms) and "cased" (phrases
-// that must match letter case).
+// a list of terms, or a mapping with "any" (terms), "cased" (phrases that
+// must match letter case) and optionally "with" and "near": then a term
+// counts only when a With term is found within Near words of it in the
+// same field ("social media" near "monitor*").
 type Clause struct {
 	Any   []string `yaml:"any"`
 	Cased []string `yaml:"cased"`
+	With  []string `yaml:"with"`
+	Near  int      `yaml:"near"`
 }
 
 // UnmarshalYAML accepts the three clause forms; in the mapping form keys
@@ -143,14 +152,18 @@ func (c *Clause) UnmarshalYAML(n *yaml.Node) error {
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
-			var dst *[]string
+			var dst any
 			switch k.Value {
 			case "any":
 				dst = &c.Any
 			case "cased":
 				dst = &c.Cased
+			case "with":
+				dst = &c.With
+			case "near":
+				dst = &c.Near
 			default:
-				return fmt.Errorf("line %d: field %s not found in clause (want any, cased)", k.Line, k.Value)
+				return fmt.Errorf("line %d: field %s not found in clause (want any, cased, with, near)", k.Line, k.Value)
 			}
 			if err := v.Decode(dst); err != nil {
 				return err
@@ -280,12 +293,26 @@ func (w Watch) Validate() []Problem {
 				}
 				ps = append(ps, checkTerms(cp+".any", c.Any)...)
 				ps = append(ps, checkTerms(cp+".cased", c.Cased)...)
-				for k, t := range c.Any {
-					if IsRef(t) {
-						if _, ok := ids[t]; !ok {
-							add(fmt.Sprintf("%s.any[%d]", cp, k), "unknown entity or group %q", t)
+				ps = append(ps, checkTerms(cp+".with", c.With)...)
+				for _, list := range []struct {
+					key   string
+					terms []string
+				}{{"any", c.Any}, {"with", c.With}} {
+					for k, t := range list.terms {
+						if IsRef(t) {
+							if _, ok := ids[t]; !ok {
+								add(fmt.Sprintf("%s.%s[%d]", cp, list.key, k), "unknown entity or group %q", t)
+							}
 						}
 					}
+				}
+				switch {
+				case c.Near < 0:
+					add(cp+".near", "must not be negative")
+				case len(c.With) > 0 && c.Near == 0:
+					add(cp+".near", "must be set with 'with'")
+				case len(c.With) == 0 && c.Near > 0:
+					add(cp+".with", "must be set with 'near'")
 				}
 			}
 		}
