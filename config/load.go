@@ -191,6 +191,9 @@ func (c *Config) applyDefaults(baseDir string) {
 		if s.Schedule == "" {
 			s.Schedule = c.Schedule
 		}
+		if s.URL == "" {
+			s.URL = DefaultURL(s.Type)
+		}
 	}
 }
 
@@ -234,7 +237,13 @@ type namedSecret struct {
 
 // secrets lists the config's secrets with their key paths.
 func (c *Config) secrets() []namedSecret {
-	return append(c.Alerts.secretRefs(), c.Review.secretRefs()...)
+	out := append(c.Alerts.secretRefs(), c.Review.secretRefs()...)
+	for i := range c.Sources {
+		if q := &c.Sources[i].Query; q.APIKey.IsSet() {
+			out = append(out, namedSecret{path: fmt.Sprintf("sources[%d].query.api_key", i), secret: &q.APIKey})
+		}
+	}
+	return out
 }
 
 // locate finds the file and line of p.Path in the node trees.
