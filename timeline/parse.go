@@ -119,11 +119,11 @@ func Parse(data []byte) (Event, error) {
 func ParseFile(path string) (Event, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return Event{}, fmt.Errorf("read event file: %w", err)
+		return Event{}, fmt.Errorf("parse event file: %w", err) // the os error names the path
 	}
 	e, err := Parse(data)
 	if err != nil {
-		return Event{}, fmt.Errorf("%s: %w", path, err)
+		return Event{}, fmt.Errorf("parse event file %s: %w", path, err)
 	}
 	return e, nil
 }

@@ -56,7 +56,7 @@ const (
 	RuleFieldType      = "field-type"       // a field has its YAML type (string, integer, list, map)
 	RuleIDForm         = "id-form"          // YYYY-MM-DD--slug, slug [a-z0-9-]
 	RuleIDDate         = "id-date"          // the id's date prefix equals date
-	RuleDateQuoted     = "date-quoted"      // date is quoted
+	RuleDateQuoted     = "date-quoted"      // date is quoted (single or double), so YAML reads a string
 	RuleDateValid      = "date-valid"       // date is a real YYYY-MM-DD day
 	RuleTitleLength    = "title-length"     // 10 to 200 characters
 	RuleImportance     = "importance-range" // integer 1 to 10
