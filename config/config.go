@@ -88,8 +88,9 @@ type Source struct {
 	// DailyBudget caps requests per UTC day (SAM.gov keys may allow as few
 	// as 10); 0 means no cap. Paging counts every request.
 	DailyBudget int `yaml:"daily_budget"`
-	// Query narrows what procurement, register and page sources ask for.
-	Query Query `yaml:"query"`
+	// Query narrows what procurement, register and page sources ask for;
+	// nil means none. It is a pointer so Source stays comparable.
+	Query *Query `yaml:"query"`
 }
 
 // Defaults returns a Config with every default set; Load decodes over it.
@@ -197,7 +198,8 @@ func (s *Source) Validate() []Problem {
 		add("tier", "must be 1, 2 or 3, not %d", s.Tier)
 	}
 	if s.Type != model.SourceFeed && sourceTypes[s.Type] {
-		ps = append(ps, prefix("query", s.Query.Validate(s.Type, s.URL))...)
+		q := s.QueryValue()
+		ps = append(ps, prefix("query", q.Validate(s.Type, s.URL))...)
 	}
 	return ps
 }

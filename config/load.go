@@ -239,7 +239,7 @@ type namedSecret struct {
 func (c *Config) secrets() []namedSecret {
 	out := append(c.Alerts.secretRefs(), c.Review.secretRefs()...)
 	for i := range c.Sources {
-		if q := &c.Sources[i].Query; q.APIKey.IsSet() {
+		if q := c.Sources[i].Query; q != nil && q.APIKey.IsSet() {
 			out = append(out, namedSecret{path: fmt.Sprintf("sources[%d].query.api_key", i), secret: &q.APIKey})
 		}
 	}

@@ -75,6 +75,15 @@ type Selectors struct {
 	Summary string `yaml:"summary"`
 }
 
+// QueryValue returns the source's query, or the zero Query when it has
+// none.
+func (s *Source) QueryValue() Query {
+	if s.Query == nil {
+		return Query{}
+	}
+	return *s.Query
+}
+
 // Default query windows.
 const (
 	DefaultLookback = 7 * 24 * time.Hour
