@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // trackingParams are query parameters that only track a click and never
@@ -56,7 +57,7 @@ func CanonicalURL(raw string) string {
 		port = ""
 	}
 	host = strings.TrimSuffix(host, ".")
-	if host == "" {
+	if host == "" || !utf8.ValidString(host) {
 		return ""
 	}
 	if port != "" || strings.Contains(host, ":") {
@@ -74,13 +75,21 @@ func CanonicalURL(raw string) string {
 		u.Path, u.RawPath = "/", ""
 	}
 	u.RawQuery = canonicalQuery(u.RawQuery)
-	return u.String()
+	out := u.String()
+	if len(out) > maxURL {
+		return "" // escaping grew it past what parseHTTP accepts
+	}
+	return out
 }
+
+// maxURL bounds accepted links; real article URLs are far shorter, and the
+// bound keeps hostile links out of keys and the store.
+const maxURL = 8 << 10
 
 // parseHTTP parses raw as an absolute http(s) URL with a host, or returns nil.
 func parseHTTP(raw string) *url.URL {
 	raw = strings.TrimSpace(raw)
-	if raw == "" || len(raw) > 8<<10 {
+	if raw == "" || len(raw) > maxURL {
 		return nil
 	}
 	u, err := url.Parse(raw)
@@ -137,7 +146,9 @@ func canonicalQuery(raw string) string {
 		if isTrackingParam(name) {
 			continue
 		}
-		kept = append(kept, p)
+		// url.Parse lets spaces through in queries; escape them so the
+		// result is one token and CanonicalURL stays idempotent.
+		kept = append(kept, strings.ReplaceAll(p, " ", "%20"))
 	}
 	slices.Sort(kept)
 	return strings.Join(kept, "&")
