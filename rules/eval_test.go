@@ -165,3 +165,52 @@ func TestEval(t *testing.T) {
 		}
 	}
 }
+
+// TestEvalGroupingSweep logs pairwise grouping over every item of the eval
+// set (as if all were flagged, 65 events), for several similarity
+// thresholds: the figures behind config.DefaultCandidates. It fails only
+// when the default threshold's precision drops below 0.95.
+func TestEvalGroupingSweep(t *testing.T) {
+	root := moduleRoot(t)
+	devPath := filepath.Join(root, "..", "shared", "eval", "dev.jsonl")
+	if _, err := os.Stat(devPath); err != nil {
+		t.Skipf("eval set not available (%s): %v", devPath, err)
+	}
+	items, err := evalset.Load(devPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := NewMatcher(config.Watch{
+		Entities: []config.Entity{{ID: "topic:any", Aliases: []string{"x"}}},
+		Rules:    []config.Rule{{Name: "amazon-ice", All: []config.Clause{{Any: []string{"topic:any"}}}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	order := slices.Clone(items)
+	slices.SortStableFunc(order, func(a, b evalset.Item) int { return strings.Compare(a.Published, b.Published) })
+	def := config.DefaultCandidates()
+	for _, th := range []float64{0.3, 0.4, 0.5, 0.6, 0.7, 0.8} {
+		cfg := def
+		cfg.TitleSimilarity = th
+		g := NewGrouper(cfg, m)
+		idx := &memIndex{}
+		results := map[string]evalset.Result{}
+		for _, e := range order {
+			it := e.ModelItem()
+			ms := []model.Match{{Rule: "amazon-ice", ItemKey: it.Key, Weight: 1}}
+			out, err := g.Group(idx, it, ms, it.Published)
+			if err != nil {
+				t.Fatal(err)
+			}
+			idx.put(out.Candidate, out.Created)
+			results[e.ID] = evalset.Result{Rules: []string{"amazon-ice"}, Candidate: out.Candidate.ID}
+		}
+		rep := evalset.Measure(items, results)
+		t.Logf("all items, title_similarity %.1f: P=%.3f R=%.3f (true %d predicted %d both %d)",
+			th, rep.Grouping.Precision(), rep.Grouping.Recall(), rep.Grouping.True, rep.Grouping.Predicted, rep.Grouping.Both)
+		if th == def.TitleSimilarity && rep.Grouping.Precision() < 0.95 {
+			t.Errorf("default threshold %.2f: grouping precision over all items %.3f, want >= 0.95", th, rep.Grouping.Precision())
+		}
+	}
+}

@@ -167,13 +167,14 @@ func boundaryAfter(s string, i int) bool {
 	return !isWord(r)
 }
 
-// wordIndex returns, for the normalised text s, the start offsets of its
-// words in order; wordAt turns an offset into a word number.
+// wordStarts returns the start offsets of the words of the normalised
+// text s, in order; wordAt turns an offset into a word number. An
+// apostrophe inside a word continues it, so "amazon's" is one word.
 func wordStarts(s string) []int {
 	var starts []int
 	in := false
 	for i, r := range s {
-		w := isWord(r)
+		w := isWord(r) || in && r == '\''
 		if w && !in {
 			starts = append(starts, i)
 		}

@@ -27,7 +27,8 @@ var tierFactor = map[model.Tier]float64{1: 1.0, 2: 0.75, 3: 0.5}
 // 0.75 or 0.5 for the best source tier 1, 2 or 3 (0.5 when unknown); C is
 // 1 + 0.25 per independent publisher beyond the first, capped at 2 (five
 // publishers); R is 0.5^(age/14 days), floored at 0.25, where age is the
-// time from the candidate's Date (else FirstSeen) to now, never negative.
+// number of whole days from the candidate's Date (else FirstSeen) to now's
+// UTC date, never negative.
 // A lone tier-3 report of a weight-1 rule scores 2.5 (importance 3), a
 // fresh tier-1 report 5, and five publishers including a tier-1 one 10.
 // Score is pure: it reads c and never modifies it.
@@ -55,7 +56,7 @@ func Score(c *model.Candidate, now time.Time) (float64, model.ScoreParts) {
 	if d, err := time.Parse(time.DateOnly, c.Date); err == nil {
 		when = d
 	}
-	age := now.Sub(when)
+	age := now.UTC().Truncate(24 * time.Hour).Sub(when.UTC().Truncate(24 * time.Hour))
 	if age < 0 || when.IsZero() {
 		age = 0
 	}
