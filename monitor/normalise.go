@@ -514,14 +514,13 @@ func parseLooseDate(s string) (time.Time, bool) {
 	fields := strings.Fields(strings.ToLower(s))
 	for i, f := range fields {
 		f = strings.TrimSuffix(f, ".")
-		if en, ok := monthNames[f]; ok {
-			f = en
-		} else if len(f) == 3 && f[0] >= 'a' && f[0] <= 'z' {
-			f = strings.ToUpper(f[:1]) + f[1:]
-		}
-		switch f {
-		case "gmt", "utc", "ut", "z":
+		switch en, ok := monthNames[f]; {
+		case f == "gmt" || f == "utc" || f == "ut" || f == "z":
 			f = "+0000"
+		case ok:
+			f = en
+		case len(f) == 3 && f[0] >= 'a' && f[0] <= 'z':
+			f = strings.ToUpper(f[:1]) + f[1:] // English "sep" -> "Sep"
 		}
 		fields[i] = f
 	}
