@@ -41,6 +41,8 @@ type Config struct {
 	Alerts Alerts `yaml:"alerts"`
 	Review Review `yaml:"review"`
 
+	Service Service `yaml:"service"`
+
 	Sources []Source `yaml:"sources"`
 
 	// File is the path the config was loaded from (not a YAML key).
@@ -113,6 +115,7 @@ func Defaults() Config {
 		Tiers:      DefaultTiers(),
 		Candidates: DefaultCandidates(),
 		Review:     DefaultReview(),
+		Service:    DefaultService(),
 	}
 }
 
@@ -148,6 +151,7 @@ func (c *Config) Validate() []Problem {
 	ps = append(ps, prefix("candidates", c.Candidates.Validate())...)
 	ps = append(ps, prefix("alerts", c.Alerts.Validate())...)
 	ps = append(ps, prefix("review", c.Review.Validate())...)
+	ps = append(ps, prefix("service", c.Service.Validate())...)
 
 	names := map[string]int{}
 	for i, s := range c.Sources {
