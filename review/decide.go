@@ -308,12 +308,12 @@ func (q *Queue) Undo(ctx context.Context, who string) (Result, error) {
 			if err != nil {
 				return err
 			}
+			if cur.Exported != "" && b.Exported == "" {
+				return fmt.Errorf("%w: candidate %s was exported as %s; edit or remove that file instead", ErrConflict, b.ID, cur.Exported)
+			}
 			if cur.Version != b.Version+1 {
 				return fmt.Errorf("%w: candidate %s changed after the %s #%d (now version %d, the decision left version %d)",
 					storage.ErrStale, b.ID, last.Action, last.Seq, cur.Version, b.Version+1)
-			}
-			if cur.Exported != "" && b.Exported == "" {
-				return fmt.Errorf("%w: candidate %s was exported as %s; edit or remove that file instead", ErrConflict, b.ID, cur.Exported)
 			}
 			b.Version = cur.Version
 			b.AddHistory(model.HistoryEntry{At: now, Kind: "decision",
