@@ -33,8 +33,9 @@ const maxUnwrap = 4
 // to key and group items: scheme and host lowercased, default ports and the
 // fragment dropped, tracking parameters (utm_*, fbclid, gclid, mc_cid, ref,
 // smid, …) removed, the remaining parameters sorted, an empty path written
-// as "/", and redirect wrappers (google.com/url?url=… or q=…, feedproxy.google.com
-// /~r/… links are left as is since their target is not in the URL) unwrapped.
+// as "/", and google.com/url redirect wrappers (target in url= or q=)
+// unwrapped. FeedBurner's feedproxy links do not carry their target;
+// Normalise replaces them with the item's feedburner:origLink instead.
 // A leading "www." is kept: it is part of the address; Domain strips it.
 // It returns "" when raw is not an absolute http or https URL. The result is
 // idempotent: CanonicalURL(CanonicalURL(x)) == CanonicalURL(x).

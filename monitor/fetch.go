@@ -99,7 +99,7 @@ func NewFetcher(opts FetchOptions, log *slog.Logger) *Fetcher {
 			DisableCompression: true,
 		}
 	}
-	f := &Fetcher{opts: opts, log: log.With("component", "fetcher")}
+	f := &Fetcher{opts: opts, log: log}
 	f.client = &http.Client{Transport: tr, CheckRedirect: f.checkRedirect}
 	return f
 }
