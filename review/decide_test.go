@@ -175,7 +175,7 @@ func TestUndo(t *testing.T) {
 			do:   []Request{{Action: "duplicate", ID: a, Who: "x", Target: b}},
 			want: map[string]string{a: model.StatusPending, b: model.StatusPending}},
 		{name: "two undos go two steps back",
-			do: []Request{{Action: "accept", ID: a, Who: "x"}, {Action: "reject", ID: b, Who: "x"}, {Action: "undo", Who: "x"}},
+			do:   []Request{{Action: "accept", ID: a, Who: "x"}, {Action: "reject", ID: b, Who: "x"}, {Action: "undo", Who: "x"}},
 			want: map[string]string{a: model.StatusPending, b: model.StatusPending}},
 		{name: "changed since the decision", do: []Request{{Action: "accept", ID: a, Who: "x"}},
 			between: func(t *testing.T, st *storage.Store) {
