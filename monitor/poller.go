@@ -200,15 +200,14 @@ func (p *Poller) fail(ctx context.Context, src config.Source, st model.SourceSta
 	return nil
 }
 
-// ClassOf returns the error class and Retry-After of a poll error.
-// Errors that are not FetchErrors are classed as parse errors when they
-// came from an adapter's decoding, which is the only other kind it returns.
+// ClassOf returns the error class (see ErrorClassOf) and the Retry-After
+// of a poll error.
 func ClassOf(err error) (model.ErrorClass, time.Duration) {
 	var fe *FetchError
 	if errors.As(err, &fe) {
 		return fe.Class, fe.RetryAfter
 	}
-	return model.ClassParse, 0
+	return ErrorClassOf(err), 0
 }
 
 // politeWait holds a request until the host's gap since the last request
@@ -238,7 +237,7 @@ func pollFeed(ctx context.Context, f *Fetcher, src config.Source, st *model.Sour
 	if err := Spend(src.DailyBudget, st, now); err != nil {
 		return nil, err
 	}
-	resp, err := f.Fetch(ctx, Request{URL: src.URL, ETag: st.ETag, LastModified: st.LastModified})
+	resp, err := f.Fetch(ctx, Request{Source: src.Name, URL: src.URL, ETag: st.ETag, LastModified: st.LastModified})
 	if err != nil {
 		return nil, err
 	}
@@ -247,6 +246,10 @@ func pollFeed(ctx context.Context, f *Fetcher, src config.Source, st *model.Sour
 	}
 	feed, err := ParseFeed(resp.Body, resp.ContentType)
 	if err != nil {
+		var fe *FetchError
+		if errors.As(err, &fe) && fe.Source == "" {
+			fe.Source, fe.URL = src.Name, RedactURL(src.URL)
+		}
 		return nil, err
 	}
 	// Validators are kept only once the body parsed, so a broken body is
