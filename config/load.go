@@ -89,6 +89,9 @@ func parse(path string, data []byte, opts Options) (*Config, Problems) {
 	cfg := Defaults()
 	cfg.File = path
 	baseDir := filepath.Dir(path)
+	if abs, err := filepath.Abs(baseDir); err == nil {
+		baseDir = abs
+	}
 	root, ps := decodeStrict(path, data, &cfg)
 	if len(ps) > 0 {
 		return nil, ps

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/tierwatch/tierwatch/config"
+	"github.com/tierwatch/tierwatch/monitor"
+	"github.com/tierwatch/tierwatch/storage"
+)
+
+// shutdownGrace is how long in-flight polls may finish after a stop signal
+// before they are cancelled; systemd's default stop timeout is 90s.
+const shutdownGrace = 10 * time.Second
+
+// worker is a long-running part of the daemon; it returns when ctx ends.
+type worker struct {
+	name string
+	run  func(ctx context.Context) error
+}
+
+// daemon holds the running parts, for wiring extras (review, alerts).
+type daemon struct {
+	cfg     *config.Config
+	store   *storage.Store
+	pipe    *pipeline
+	sched   *monitor.Scheduler
+	log     *slog.Logger
+	workers []worker
+}
+
+// extensions add workers to the daemon: each wires one part (alert
+// dispatcher, review server, snooze waker, …) from its own file.
+func extensions() []func(d *daemon) error {
+	return []func(d *daemon) error{withAlerts}
+}
+
+func cmdRun(e *env, args []string) error {
+	fs := newFlags(e, "run")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := e.loadConfig()
+	if err != nil {
+		return err
+	}
+	log := e.logger(cfg.LogLevel)
+	slog.SetDefault(log)
+
+	// The root context ends on SIGINT or SIGTERM.
+	root, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	store, err := openStore(cfg)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := store.Close(); err != nil {
+			log.Error("close store", "err", err)
+		}
+	}()
+	pipe, err := buildPipeline(cfg, store, log)
+	if err != nil {
+		return err
+	}
+	d := &daemon{cfg: cfg, store: store, pipe: pipe, log: log,
+		sched: monitor.NewScheduler(pipe.poller, cfg.Fetch.Jitter, log.With("stage", "schedule"))}
+	for _, ext := range extensions() {
+		if err := ext(d); err != nil {
+			return err
+		}
+	}
+
+	// Polls run under their own context so a stop signal lets them finish
+	// for a grace period before they are cancelled.
+	pollCtx, cancelPolls := context.WithCancel(context.Background())
+	defer cancelPolls()
+	if err := d.sched.Start(pollCtx, cfg.Sources); err != nil {
+		return err
+	}
+	workCtx, cancelWork := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	errc := make(chan error, len(d.workers))
+	for _, w := range d.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := w.run(workCtx); err != nil && !errors.Is(err, context.Canceled) {
+				errc <- fmt.Errorf("%s: %w", w.name, err)
+			}
+		}()
+	}
+	log.Info("tierwatch running", "version", versionString(), "sources", len(cfg.Sources), "state_dir", cfg.StateDir)
+
+	var runErr error
+	select {
+	case <-root.Done():
+		log.Info("stopping", "cause", context.Cause(root))
+	case runErr = <-errc:
+		log.Error("worker failed, stopping", "err", runErr)
+	}
+
+	// Shutdown order: stop the schedule and let polls finish (or cancel
+	// them after the grace period), stop the workers, then close the store.
+	stopped := make(chan struct{})
+	go func() { d.sched.Stop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(shutdownGrace):
+		log.Warn("cancelling polls still running", "grace", shutdownGrace)
+		cancelPolls()
+		<-stopped
+	}
+	cancelWork()
+	wg.Wait()
+	log.Info("stopped")
+	return runErr
+}

@@ -1,0 +1,194 @@
+// Package ingest turns the items of one poll into stored items, candidate
+// events and alerts. For each source poll it resolves publisher tiers,
+// drops items already seen, matches the rest against the watch rules
+// (outside any store transaction), and then in ONE store write records the
+// source's state, the new items, their candidates and the outbox records
+// those candidates trigger, so a crash never leaves one without the other.
+//
+// It sits between monitor (which calls it as a Sink) and storage, and
+// imports rules and storage; nothing imports it but cmd.
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/tierwatch/tierwatch/config"
+	"github.com/tierwatch/tierwatch/model"
+	"github.com/tierwatch/tierwatch/rules"
+	"github.com/tierwatch/tierwatch/storage"
+)
+
+// Pipeline is the ingest stage. It is safe for concurrent use by polls of
+// different sources; polls of one source must not overlap (the scheduler
+// guarantees it).
+type Pipeline struct {
+	store   *storage.Store
+	matcher *rules.Matcher
+	grouper *rules.Grouper
+	tiers   *rules.Tiers
+	alerts  config.Alerts
+	log     *slog.Logger
+	now     func() time.Time
+	// OnAlert is called after a commit that enqueued alerts (to wake the
+	// dispatcher); OnStats after every commit (metrics).
+	OnAlert func()
+	OnStats func(Stats)
+}
+
+// Stats is what one ingest did.
+type Stats struct {
+	Source     string
+	Items, New int
+	Matched    map[string]int // rule name -> items matched
+	Created    int            // candidates created
+	Joined     int            // items that joined an existing candidate
+	Alerts     int            // outbox records written
+}
+
+// New builds a Pipeline from the watch config.
+func New(store *storage.Store, cfg *config.Config, log *slog.Logger) (*Pipeline, error) {
+	m, err := rules.NewMatcher(cfg.Watch)
+	if err != nil {
+		return nil, fmt.Errorf("build matcher: %w", err)
+	}
+	return &Pipeline{
+		store:   store,
+		matcher: m,
+		grouper: rules.NewGrouper(cfg.Candidates, m),
+		tiers:   rules.NewTiers(cfg.Tiers),
+		alerts:  cfg.Alerts,
+		log:     log,
+		now:     time.Now,
+	}, nil
+}
+
+// SetClock replaces the pipeline's clock (tests).
+func (p *Pipeline) SetClock(now func() time.Time) { p.now = now }
+
+// Ingest implements monitor.Sink.
+func (p *Pipeline) Ingest(ctx context.Context, src config.Source, st model.SourceState, items []model.Item) (int, error) {
+	stats, err := p.IngestStats(ctx, src, st, items)
+	return stats.New, err
+}
+
+// IngestStats is Ingest returning what it did.
+func (p *Pipeline) IngestStats(ctx context.Context, src config.Source, st model.SourceState, items []model.Item) (Stats, error) {
+	stats := Stats{Source: src.Name, Items: len(items), Matched: map[string]int{}}
+	for i := range items {
+		p.resolveTier(src, &items[i])
+	}
+	keys := make([]string, len(items))
+	for i, it := range items {
+		keys[i] = it.Key
+	}
+	unseen, err := p.store.Unseen(src.Name, keys)
+	if err != nil {
+		return stats, fmt.Errorf("ingest source %s: %w", src.Name, err)
+	}
+	// Match outside the write transaction: it is the costly part.
+	matches := map[string][]model.Match{}
+	for i := range items {
+		if !unseen[i] {
+			continue
+		}
+		if ms := p.match(&items[i]); len(ms) > 0 {
+			matches[items[i].Key] = ms
+		}
+	}
+	// Commit adds the new items to st.ItemsSeen.
+	now := p.now()
+	var created, joined, alerts int
+	matched := map[string]int{}
+	newItems, err := p.store.Commit(ctx, st, items, func(tx *storage.Tx, it model.Item) error {
+		ms := matches[it.Key]
+		if len(ms) == 0 {
+			return nil
+		}
+		n, isNew, err := p.group(tx, it, ms, now)
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			matched[m.Rule]++
+		}
+		if isNew {
+			created++
+		} else {
+			joined++
+		}
+		alerts += n
+		return nil
+	})
+	if err != nil {
+		return stats, fmt.Errorf("ingest source %s: %w", src.Name, err)
+	}
+	stats.New, stats.Created, stats.Joined, stats.Alerts, stats.Matched = len(newItems), created, joined, alerts, matched
+	if stats.Created+stats.Joined > 0 {
+		p.log.Info("candidates updated", "source", src.Name, "new", stats.New, "created", created, "joined", joined, "alerts", alerts)
+	}
+	if alerts > 0 && p.OnAlert != nil {
+		p.OnAlert()
+	}
+	if p.OnStats != nil {
+		p.OnStats(stats)
+	}
+	return stats, nil
+}
+
+// group adds one matched item to its candidate inside tx and enqueues the
+// alerts the change triggers. It returns the number of alerts and whether
+// the candidate is new.
+func (p *Pipeline) group(tx *storage.Tx, it model.Item, ms []model.Match, now time.Time) (int, bool, error) {
+	out, err := p.grouper.Group(tx, it, ms, now)
+	if err != nil {
+		return 0, false, fmt.Errorf("group item %s: %w", it.Key, err)
+	}
+	if out.Candidate == nil {
+		return 0, false, nil
+	}
+	if err := tx.PutCandidate(out.Candidate); err != nil {
+		return 0, false, fmt.Errorf("save candidate for item %s: %w", it.Key, err)
+	}
+	n := 0
+	for _, ev := range out.Events {
+		for _, dest := range p.alerts.Route(out.Candidate, ev) {
+			rec := model.OutboxRecord{Dest: dest, Event: ev, CandidateID: out.Candidate.ID, CreatedAt: now}
+			if err := tx.Enqueue(rec); err != nil {
+				return 0, false, fmt.Errorf("enqueue alert for %s: %w", out.Candidate.ID, err)
+			}
+			n++
+		}
+	}
+	p.log.Debug("item grouped", "item_id", it.Key, "candidate_id", out.Candidate.ID, "created", out.Created)
+	return n, out.Created, nil
+}
+
+// resolveTier sets the item's canonical publisher and tier: a source's own
+// tier wins, then a tier the adapter set (procurement records are tier 1),
+// then the tier table.
+func (p *Pipeline) resolveTier(src config.Source, it *model.Item) {
+	name, tier := p.tiers.Resolve(it.Publisher, it.Domain)
+	if name != "" {
+		it.Publisher = name
+	}
+	switch {
+	case src.Tier.Valid():
+		it.Tier = src.Tier
+	case it.Tier.Valid():
+	default:
+		it.Tier = tier
+	}
+}
+
+// match runs the matcher and ties each match to its item, so a candidate
+// can say which of its sources each match came from.
+func (p *Pipeline) match(it *model.Item) []model.Match {
+	ms := p.matcher.Match(it)
+	for i := range ms {
+		ms[i].ItemKey, ms[i].Source = it.Key, it.Source
+	}
+	return ms
+}
