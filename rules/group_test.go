@@ -194,7 +194,9 @@ func TestGroupClosedCandidateDoesNotAlert(t *testing.T) {
 
 type failingIndex struct{}
 
-func (failingIndex) CandidateByKey(string) (*model.Candidate, error) { return nil, errors.New("disk gone") }
+func (failingIndex) CandidateByKey(string) (*model.Candidate, error) {
+	return nil, errors.New("disk gone")
+}
 func (failingIndex) OpenCandidatesSince(time.Time) ([]*model.Candidate, error) {
 	return nil, errors.New("disk gone")
 }

@@ -10,7 +10,9 @@ import (
 
 func TestScore(t *testing.T) {
 	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
-	src := func(pub string, tier model.Tier) model.Ref { return model.Ref{URL: "https://" + pub, Publisher: pub, Tier: tier} }
+	src := func(pub string, tier model.Tier) model.Ref {
+		return model.Ref{URL: "https://" + pub, Publisher: pub, Tier: tier}
+	}
 	tests := []struct {
 		name      string
 		c         model.Candidate
