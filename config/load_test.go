@@ -152,7 +152,7 @@ func TestSecretsResolveAndNeverPrint(t *testing.T) {
 	dir := writeFiles(t, map[string]string{"hook.txt": "https://hooks.example/secret-path\n"})
 	tests := []struct {
 		ref, want, wantErr string
-		env               map[string]string
+		env                map[string]string
 	}{
 		{ref: "env:HOOK", env: map[string]string{"HOOK": "s3cret-env"}, want: "s3cret-env"},
 		{ref: "env:HOOK", wantErr: "environment variable HOOK is not set"},
