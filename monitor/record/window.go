@@ -78,7 +78,7 @@ type Options struct {
 	// a rate limit without Retry-After pauses the source until then.
 	DailyQuota bool
 	// MaxPages bounds the pages of one poll, a guard against a peer that
-	// never stops paging; 0 means 10000.
+	// never stops paging; 0 means 1000.
 	MaxPages int
 	Log      *slog.Logger
 }
@@ -100,7 +100,7 @@ type Options struct {
 // never repeat one.
 func Run(ctx context.Context, src config.Source, st *model.SourceState, now time.Time, opts Options, fetch FetchPage) ([]model.Item, error) {
 	if opts.MaxPages <= 0 {
-		opts.MaxPages = 10000
+		opts.MaxPages = 1000
 	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
