@@ -12,7 +12,7 @@ import (
 
 	"github.com/tierwatch/tierwatch/config"
 	"github.com/tierwatch/tierwatch/model"
-	"github.com/tierwatch/tierwatch/rules/internal/evalset"
+	"github.com/tierwatch/tierwatch/internal/evalset"
 	"go.yaml.in/yaml/v3"
 )
 
