@@ -96,12 +96,15 @@ func (s *Server) newSession(who string) (string, session) {
 	return id, sess
 }
 
-// crossSite reports whether a browser says r comes from another site: a
-// Sec-Fetch-Site other than same-origin or none, or an Origin whose host is
-// not the request's Host. Non-browser clients send neither header.
+// crossSite reports whether a browser says r comes from another site.
+// Sec-Fetch-Site decides when present (same-origin and none pass). Else an
+// Origin must name the request's Host. Browsers send "Origin: null" for our
+// own POSTs because every response sets Referrer-Policy: no-referrer, so a
+// null Origin counts only when Sec-Fetch-Site is absent, and then as cross
+// site. Non-browser clients send neither header and pass.
 func crossSite(r *http.Request) bool {
-	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
-		return true
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
+		return site != "same-origin" && site != "none"
 	}
 	origin := r.Header.Get("Origin")
 	if origin == "" {
