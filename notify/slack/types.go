@@ -44,5 +44,5 @@ const (
 	maxDigestItems = 40    // digest lines before "and N more"
 )
 
-func plain(s string) *text { return &text{Type: "plain_text", Text: s} }
+func plain(s string) *text  { return &text{Type: "plain_text", Text: s} }
 func mrkdwn(s string) *text { return &text{Type: "mrkdwn", Text: s} }
