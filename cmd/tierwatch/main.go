@@ -47,6 +47,8 @@ func commands() map[string]command {
 		"replay":  {"run the current rules over stored items [--since YYYY-MM-DD]", cmdReplay},
 		"queue":   {"list, show and decide candidates: queue list|show|accept|reject|snooze|dup|undo|edit|next", cmdQueue},
 		"version": {"print the version", cmdVersion},
+		"backup":  {"write a consistent copy of the store to FILE, also while the daemon runs", cmdBackup},
+		"compact": {"rewrite the store without its free pages (daemon stopped)", cmdCompact},
 	}
 }
 

@@ -33,12 +33,14 @@ type daemon struct {
 	sched   *monitor.Scheduler
 	log     *slog.Logger
 	workers []worker
+	onReady []func() // run once the schedule and workers run (service.go)
+	onStop  []func() // run when shutdown begins (service.go)
 }
 
 // extensions add workers to the daemon: each wires one part (alert
 // dispatcher, review server, snooze waker, …) from its own file.
 func extensions() []func(d *daemon) error {
-	return []func(d *daemon) error{withAlerts}
+	return []func(d *daemon) error{withAlerts, withService}
 }
 
 func cmdRun(e *env, args []string) error {
@@ -98,6 +100,9 @@ func cmdRun(e *env, args []string) error {
 		}()
 	}
 	log.Info("tierwatch running", "version", versionString(), "sources", len(cfg.Sources), "state_dir", cfg.StateDir)
+	for _, fn := range d.onReady {
+		fn()
+	}
 
 	var runErr error
 	select {
@@ -105,6 +110,9 @@ func cmdRun(e *env, args []string) error {
 		log.Info("stopping", "cause", context.Cause(root))
 	case runErr = <-errc:
 		log.Error("worker failed, stopping", "err", runErr)
+	}
+	for _, fn := range d.onStop {
+		fn()
 	}
 
 	// Shutdown order: stop the schedule and let polls finish (or cancel
