@@ -47,6 +47,7 @@ func commands() map[string]command {
 		"replay":  {"run the current rules over stored items [--since YYYY-MM-DD]", cmdReplay},
 		"queue":   {"list, show and decide candidates: queue list|show|accept|reject|snooze|dup|undo|edit|next", cmdQueue},
 		"version": {"print the version", cmdVersion},
+		"export":  {"write accepted candidates as timeline files (--dir DIR) or check a timeline (--validate DIR)", cmdExport},
 		"backup":  {"write a consistent copy of the store to FILE, also while the daemon runs", cmdBackup},
 		"compact": {"rewrite the store without its free pages (daemon stopped)", cmdCompact},
 	}

@@ -13,8 +13,15 @@ import (
 // queueCommands are the `tierwatch queue` subcommands.
 func queueCommands() map[string]func(e *env, args []string) error {
 	return map[string]func(e *env, args []string) error{
-		"list": cmdQueueList,
-		"show": cmdQueueShow,
+		"list":   cmdQueueList,
+		"show":   cmdQueueShow,
+		"accept": decisionCommand(model.ActionAccept, 1),
+		"reject": decisionCommand(model.ActionReject, 1),
+		"snooze": decisionCommand(model.ActionSnooze, 1),
+		"dup":    decisionCommand(model.ActionDuplicate, 2),
+		"edit":   decisionCommand(model.ActionEdit, 1),
+		"undo":   decisionCommand(model.ActionUndo, 0),
+		"next":   cmdQueueNext,
 	}
 }
 

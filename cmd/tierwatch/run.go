@@ -40,7 +40,7 @@ type daemon struct {
 // extensions add workers to the daemon: each wires one part (alert
 // dispatcher, review server, snooze waker, …) from its own file.
 func extensions() []func(d *daemon) error {
-	return []func(d *daemon) error{withAlerts, withService}
+	return []func(d *daemon) error{withAlerts, withService, withReview}
 }
 
 func cmdRun(e *env, args []string) error {
