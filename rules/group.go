@@ -93,8 +93,9 @@ func (g *Grouper) Group(idx CandidateIndex, it model.Item, ms []model.Match, now
 	var best *model.Candidate
 	bestSim := 0.0
 	tokens := titleTokens(it.Title)
+	firms := companies(ms)
 	for _, c := range open {
-		if !c.IsOpen() {
+		if !c.IsOpen() || !compatible(firms, companies(c.Matches)) {
 			continue
 		}
 		for _, s := range c.Sources {
@@ -112,6 +113,34 @@ func (g *Grouper) Group(idx CandidateIndex, it model.Item, ms []model.Match, now
 		return g.join(best, it, ms, keys, now), nil
 	}
 	return g.create(it, ms, keys, now), nil
+}
+
+// companies returns the company entities the matches name.
+func companies(ms []model.Match) map[string]bool {
+	out := map[string]bool{}
+	for _, m := range ms {
+		for _, h := range m.Hits {
+			if strings.HasPrefix(h.Entity, "company:") {
+				out[h.Entity] = true
+			}
+		}
+	}
+	return out
+}
+
+// compatible reports whether two sets of named companies may belong to one
+// event: either is empty, or they share one. Headlines are formulaic ("X
+// wins ICE contract"), so titles alike but for the company are two events.
+func compatible(a, b map[string]bool) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return true
+	}
+	for k := range a {
+		if b[k] {
+			return true
+		}
+	}
+	return false
 }
 
 // threshold returns the title similarity a source dated date (YYYY-MM-DD)
