@@ -39,6 +39,10 @@ type SourceState struct {
 	ConsecutiveErrors int        `json:"consecutive_errors,omitempty"`
 	// FailingSince is when the current run of errors began (zero when healthy).
 	FailingSince time.Time `json:"failing_since,omitzero"`
+	// HealthAlerted is set once a "source failing" alert went out for the
+	// current run of errors, so it goes out once, and the recovery alert
+	// goes out only after it.
+	HealthAlerted bool `json:"health_alerted,omitempty"`
 	// NextRun is the earliest time the scheduler may poll again; backoff
 	// after errors pushes it forward, a success resets it to zero.
 	NextRun time.Time `json:"next_run,omitzero"`

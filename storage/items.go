@@ -66,6 +66,15 @@ func (s *Store) Unseen(source string, keys []string) ([]bool, error) {
 // onNew may be nil.
 func (s *Store) Commit(ctx context.Context, st model.SourceState, items []model.Item,
 	onNew func(tx *Tx, it model.Item) error) ([]model.Item, error) {
+	return s.CommitWith(ctx, st, items, onNew, nil)
+}
+
+// CommitWith is Commit with onState, which runs in the same Update after
+// the items and before the state is saved, so a change of the source's
+// own health (and the alert it causes) commits with that state or not at
+// all. onState may be nil.
+func (s *Store) CommitWith(ctx context.Context, st model.SourceState, items []model.Item,
+	onNew func(tx *Tx, it model.Item) error, onState func(tx *Tx) error) ([]model.Item, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("commit source %s: %w", st.Name, err)
 	}
@@ -107,6 +116,11 @@ func (s *Store) Commit(ctx context.Context, st model.SourceState, items []model.
 				}
 			}
 			fresh = append(fresh, it)
+		}
+		if onState != nil {
+			if err := onState(tx); err != nil {
+				return fmt.Errorf("source state: %w", err)
+			}
 		}
 		sources, err := tx.bucket(bucketSources)
 		if err != nil {
