@@ -13,6 +13,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/tierwatch/tierwatch/config"
@@ -25,17 +26,24 @@ import (
 // different sources; polls of one source must not overlap (the scheduler
 // guarantees it).
 type Pipeline struct {
-	store   *storage.Store
-	matcher *rules.Matcher
-	grouper *rules.Grouper
-	tiers   *rules.Tiers
-	alerts  config.Alerts
-	log     *slog.Logger
-	now     func() time.Time
+	store *storage.Store
+	rules atomic.Pointer[ruleset] // swapped whole by Reload
+	log   *slog.Logger
+	now   func() time.Time
 	// OnAlert is called after a commit that enqueued alerts (to wake the
 	// dispatcher); OnStats after every commit (metrics).
 	OnAlert func()
 	OnStats func(Stats)
+}
+
+// ruleset is everything the pipeline derives from the watch config. A poll
+// reads it once, so a reload mid-poll never mixes two configs.
+type ruleset struct {
+	matcher      *rules.Matcher
+	grouper      *rules.Grouper
+	tiers        *rules.Tiers
+	alerts       config.Alerts
+	failingAfter time.Duration
 }
 
 // Stats is what one ingest did.
@@ -50,19 +58,28 @@ type Stats struct {
 
 // New builds a Pipeline from the watch config.
 func New(store *storage.Store, cfg *config.Config, log *slog.Logger) (*Pipeline, error) {
+	p := &Pipeline{store: store, log: log, now: time.Now}
+	if err := p.Reload(cfg); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Reload replaces the rules, tiers, grouping and alert routing with those
+// of cfg. Polls already running finish with the old set.
+func (p *Pipeline) Reload(cfg *config.Config) error {
 	m, err := rules.NewMatcher(cfg.Watch)
 	if err != nil {
-		return nil, fmt.Errorf("build matcher: %w", err)
+		return fmt.Errorf("build matcher: %w", err)
 	}
-	return &Pipeline{
-		store:   store,
-		matcher: m,
-		grouper: rules.NewGrouper(cfg.Candidates, m),
-		tiers:   rules.NewTiers(cfg.Tiers),
-		alerts:  cfg.Alerts,
-		log:     log,
-		now:     time.Now,
-	}, nil
+	p.rules.Store(&ruleset{
+		matcher:      m,
+		grouper:      rules.NewGrouper(cfg.Candidates, m),
+		tiers:        rules.NewTiers(cfg.Tiers),
+		alerts:       cfg.Alerts,
+		failingAfter: cfg.Service.SourceFailingAfter,
+	})
+	return nil
 }
 
 // SetClock replaces the pipeline's clock (tests).
@@ -77,8 +94,9 @@ func (p *Pipeline) Ingest(ctx context.Context, src config.Source, st model.Sourc
 // IngestStats is Ingest returning what it did.
 func (p *Pipeline) IngestStats(ctx context.Context, src config.Source, st model.SourceState, items []model.Item) (Stats, error) {
 	stats := Stats{Source: src.Name, Items: len(items), Matched: map[string]int{}}
+	rs := p.rules.Load()
 	for i := range items {
-		p.resolveTier(src, &items[i])
+		rs.resolveTier(src, &items[i])
 	}
 	keys := make([]string, len(items))
 	for i, it := range items {
@@ -94,7 +112,7 @@ func (p *Pipeline) IngestStats(ctx context.Context, src config.Source, st model.
 		if !unseen[i] {
 			continue
 		}
-		if ms := p.match(&items[i]); len(ms) > 0 {
+		if ms := rs.match(&items[i]); len(ms) > 0 {
 			matches[items[i].Key] = ms
 		}
 	}
@@ -102,12 +120,21 @@ func (p *Pipeline) IngestStats(ctx context.Context, src config.Source, st model.
 	now := p.now()
 	var created, joined, alerts int
 	matched := map[string]int{}
-	newItems, err := p.store.Commit(ctx, st, items, func(tx *storage.Tx, it model.Item) error {
+	healthEv, healthDetail := healthEvent(&st, rs.failingAfter, now)
+	onState := func(tx *storage.Tx) error {
+		if healthEv == "" {
+			return nil
+		}
+		n, err := p.enqueueHealth(tx, rs, src.Name, healthEv, healthDetail, now)
+		alerts += n
+		return err
+	}
+	newItems, err := p.store.CommitWith(ctx, st, items, func(tx *storage.Tx, it model.Item) error {
 		ms := matches[it.Key]
 		if len(ms) == 0 {
 			return nil
 		}
-		n, isNew, err := p.group(tx, it, ms, now)
+		n, isNew, err := p.group(tx, rs, it, ms, now)
 		if err != nil {
 			return err
 		}
@@ -121,9 +148,12 @@ func (p *Pipeline) IngestStats(ctx context.Context, src config.Source, st model.
 		}
 		alerts += n
 		return nil
-	})
+	}, onState)
 	if err != nil {
 		return stats, fmt.Errorf("ingest source %s: %w", src.Name, err)
+	}
+	if healthEv != "" {
+		p.log.Warn("source health changed", "source", src.Name, "event", healthEv, "detail", healthDetail)
 	}
 	stats.New, stats.Created, stats.Joined, stats.Alerts, stats.Matched = len(newItems), created, joined, alerts, matched
 	if stats.Created+stats.Joined > 0 {
@@ -141,8 +171,8 @@ func (p *Pipeline) IngestStats(ctx context.Context, src config.Source, st model.
 // group adds one matched item to its candidate inside tx and enqueues the
 // alerts the change triggers. It returns the number of alerts and whether
 // the candidate is new.
-func (p *Pipeline) group(tx *storage.Tx, it model.Item, ms []model.Match, now time.Time) (int, bool, error) {
-	out, err := p.grouper.Group(tx, it, ms, now)
+func (p *Pipeline) group(tx *storage.Tx, rs *ruleset, it model.Item, ms []model.Match, now time.Time) (int, bool, error) {
+	out, err := rs.grouper.Group(tx, it, ms, now)
 	if err != nil {
 		return 0, false, fmt.Errorf("group item %s: %w", it.Key, err)
 	}
@@ -154,7 +184,7 @@ func (p *Pipeline) group(tx *storage.Tx, it model.Item, ms []model.Match, now ti
 	}
 	n := 0
 	for _, ev := range out.Events {
-		for _, dest := range p.alerts.Route(out.Candidate, ev) {
+		for _, dest := range rs.alerts.Route(out.Candidate, ev) {
 			rec := model.OutboxRecord{Dest: dest, Event: ev, CandidateID: out.Candidate.ID, CreatedAt: now}
 			if err := tx.Enqueue(rec); err != nil {
 				return 0, false, fmt.Errorf("enqueue alert for %s: %w", out.Candidate.ID, err)
@@ -169,8 +199,8 @@ func (p *Pipeline) group(tx *storage.Tx, it model.Item, ms []model.Match, now ti
 // resolveTier sets the item's canonical publisher and tier: a source's own
 // tier wins, then a tier the adapter set (procurement records are tier 1),
 // then the tier table.
-func (p *Pipeline) resolveTier(src config.Source, it *model.Item) {
-	name, tier := p.tiers.Resolve(it.Publisher, it.Domain)
+func (rs *ruleset) resolveTier(src config.Source, it *model.Item) {
+	name, tier := rs.tiers.Resolve(it.Publisher, it.Domain)
 	if name != "" {
 		it.Publisher = name
 	}
@@ -185,8 +215,8 @@ func (p *Pipeline) resolveTier(src config.Source, it *model.Item) {
 
 // match runs the matcher and ties each match to its item, so a candidate
 // can say which of its sources each match came from.
-func (p *Pipeline) match(it *model.Item) []model.Match {
-	ms := p.matcher.Match(it)
+func (rs *ruleset) match(it *model.Item) []model.Match {
+	ms := rs.matcher.Match(it)
 	for i := range ms {
 		ms[i].ItemKey, ms[i].Source = it.Key, it.Source
 	}

@@ -26,6 +26,7 @@ func (p *Pipeline) Replay(ctx context.Context, since time.Time) (Stats, error) {
 	}
 	var batch []pending
 	now := p.now()
+	rs := p.rules.Load()
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -41,7 +42,7 @@ func (p *Pipeline) Replay(ctx context.Context, since time.Time) (Stats, error) {
 			if err != nil || len(ms) == 0 {
 				return err
 			}
-			_, created, err := p.group(tx, it, ms, now)
+			_, created, err := p.group(tx, rs, it, ms, now)
 			if err != nil {
 				return err
 			}
@@ -60,7 +61,7 @@ func (p *Pipeline) Replay(ctx context.Context, since time.Time) (Stats, error) {
 	}
 	err := p.store.Items(ctx, since, func(it model.Item) error {
 		stats.Items++
-		ms := p.match(&it)
+		ms := rs.match(&it)
 		if len(ms) == 0 {
 			return nil
 		}
