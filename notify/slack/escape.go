@@ -2,6 +2,8 @@ package slack
 
 import (
 	"net/url"
+
+	"github.com/tierwatch/tierwatch/notify"
 	"strings"
 	"unicode/utf8"
 )
@@ -16,6 +18,20 @@ var escaper = strings.NewReplacer(
 	"&", "&amp;", "<", "&lt;", ">", "&gt;",
 	"@channel", "@\u2060channel", "@here", "@\u2060here", "@everyone", "@\u2060everyone",
 )
+
+// plainEscaper disarms the same syntax in plain_text, where Slack shows
+// text verbatim but "&lt;" would show as typed: angle brackets become
+// look-alike single guillemets and broadcast words are broken.
+var plainEscaper = strings.NewReplacer(
+	"<", "‹", ">", "›",
+	"@channel", "@\u2060channel", "@here", "@\u2060here", "@everyone", "@\u2060everyone",
+)
+
+// plainText makes untrusted text safe for a plain_text object, cut to n
+// characters.
+func plainText(s string, n int) string {
+	return notify.Truncate(plainEscaper.Replace(oneLine(clean(s))), n)
+}
 
 // escape makes untrusted text safe for mrkdwn.
 func escape(s string) string { return escaper.Replace(clean(s)) }

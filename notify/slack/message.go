@@ -105,7 +105,7 @@ func renderCandidate(r model.OutboxRecord, c *model.Candidate, reviewURL string)
 		}
 	}
 	blocks := []block{
-		{Type: "header", Text: plain(cut(heading, maxHeader))},
+		{Type: "header", Text: plain(plainText(heading, maxHeader))},
 		{Type: "section", Text: mrkdwn(cut(body, maxSection))},
 		{Type: "section", Fields: []text{
 			field("Publisher", publisher),
@@ -119,7 +119,7 @@ func renderCandidate(r model.OutboxRecord, c *model.Candidate, reviewURL string)
 	}
 	var buttons []any
 	if u := safeURL(src.URL); u != "" {
-		buttons = append(buttons, button{Type: "button", Text: *plain(cut("Open source: "+oneLine(clean(src.Publisher)), maxButtonText)), URL: u, ActionID: "open_source"})
+		buttons = append(buttons, button{Type: "button", Text: *plain(plainText("Open source: "+src.Publisher, maxButtonText)), URL: u, ActionID: "open_source"})
 	}
 	if u := safeURL(review); u != "" {
 		buttons = append(buttons, button{Type: "button", Text: *plain("Review candidate"), URL: u, ActionID: "review"})
@@ -127,7 +127,7 @@ func renderCandidate(r model.OutboxRecord, c *model.Candidate, reviewURL string)
 	if len(buttons) > 0 {
 		blocks = append(blocks, block{Type: "actions", Elements: buttons})
 	}
-	fallback := fmt.Sprintf("%s: %s (score %.1f, %s) %s", eventTitle(r.Event), escape(title), c.Score, tierText(c.BestTier()), review)
+	fallback := fmt.Sprintf("%s: %s (score %.1f, %s) %s", eventTitle(r.Event), escape(cut(title, 1000)), c.Score, tierText(c.BestTier()), review)
 	return payload{Text: cut(fallback, maxText), Blocks: blocks}
 }
 
@@ -138,7 +138,7 @@ func renderSource(r model.OutboxRecord) payload {
 		detail = "(no detail)"
 	}
 	blocks := []block{
-		{Type: "header", Text: plain(cut(heading, maxHeader))},
+		{Type: "header", Text: plain(plainText(heading, maxHeader))},
 		{Type: "section", Text: mrkdwn(cut(detail, maxSection))},
 	}
 	return payload{Text: cut(escape(heading)+": "+detail, maxText), Blocks: blocks}
