@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 
 	"github.com/tierwatch/tierwatch/config"
 	"github.com/tierwatch/tierwatch/notify"
@@ -45,13 +46,46 @@ func deliverOnce(ctx context.Context, cfg *config.Config, store *storage.Store, 
 }
 
 // withAlerts runs the dispatcher in the daemon and wakes it whenever an
-// ingest enqueued alerts.
+// ingest enqueued alerts. On reload the running dispatcher is stopped and
+// one built from the new destinations takes over (Run and DeliverDue must
+// never overlap, so the old one ends first).
 func withAlerts(d *daemon) error {
 	disp, err := buildDispatcher(d.cfg, d.store, d.log)
 	if err != nil {
 		return err
 	}
-	d.pipe.ingest.OnAlert = disp.Wake
-	d.workers = append(d.workers, worker{name: "alerts", run: disp.Run})
+	var current atomic.Pointer[notify.Dispatcher]
+	current.Store(disp)
+	d.pipe.ingest.OnAlert = func() { current.Load().Wake() }
+	next := make(chan *notify.Dispatcher, 1)
+	d.reloaders = append(d.reloaders, func(cfg *config.Config) error {
+		nd, err := buildDispatcher(cfg, d.store, d.log)
+		if err != nil {
+			return err
+		}
+		select {
+		case <-next: // a reload not yet taken over is superseded
+		default:
+		}
+		next <- nd
+		return nil
+	})
+	d.workers = append(d.workers, worker{name: "alerts", run: func(ctx context.Context) error {
+		for {
+			runCtx, cancel := context.WithCancel(ctx)
+			done := make(chan error, 1)
+			go func() { done <- current.Load().Run(runCtx) }()
+			select {
+			case nd := <-next:
+				cancel()
+				<-done
+				current.Store(nd)
+				nd.Wake() // deliver what is due under the new config
+			case err := <-done:
+				cancel()
+				return err
+			}
+		}
+	}})
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"os/signal"
 	"sync"
 	"syscall"
@@ -35,6 +36,11 @@ type daemon struct {
 	workers []worker
 	onReady []func() // run once the schedule and workers run (service.go)
 	onStop  []func() // run when shutdown begins (service.go)
+	// onReloading runs when a SIGHUP reload begins (service.go sends
+	// RELOADING=1); onReady runs again when it ends.
+	onReloading []func()
+	// reloaders apply a new, valid config to one part each (alerts, review).
+	reloaders []func(cfg *config.Config) error
 }
 
 // extensions add workers to the daemon: each wires one part (alert
@@ -104,12 +110,22 @@ func cmdRun(e *env, args []string) error {
 		fn()
 	}
 
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	var runErr error
-	select {
-	case <-root.Done():
-		log.Info("stopping", "cause", context.Cause(root))
-	case runErr = <-errc:
-		log.Error("worker failed, stopping", "err", runErr)
+wait:
+	for {
+		select {
+		case <-root.Done():
+			log.Info("stopping", "cause", context.Cause(root))
+			break wait
+		case runErr = <-errc:
+			log.Error("worker failed, stopping", "err", runErr)
+			break wait
+		case <-hup:
+			d.reload(e.configPath)
+		}
 	}
 	for _, fn := range d.onStop {
 		fn()
@@ -130,4 +146,61 @@ func cmdRun(e *env, args []string) error {
 	wg.Wait()
 	log.Info("stopped")
 	return runErr
+}
+
+// reload loads the config again on SIGHUP. A config with problems is
+// rejected whole and the running one stays; a valid one replaces the
+// sources (added, removed, rescheduled), rules, tiers, grouping and alert
+// destinations at once, keeping all stored state. Settings bound at start
+// (state_dir, listeners, fetch tuning) need a restart, and the log says so.
+func (d *daemon) reload(path string) {
+	for _, fn := range d.onReloading {
+		fn()
+	}
+	defer func() {
+		for _, fn := range d.onReady {
+			fn()
+		}
+	}()
+	cfg, err := config.Load(path)
+	if err != nil {
+		d.log.Error("reload rejected, keeping the running config", "file", path, "problems", err.Error())
+		return
+	}
+	for _, key := range restartOnly(d.cfg, cfg) {
+		d.log.Warn("reload cannot change this setting; restart to apply it", "key", key)
+	}
+	if err := d.pipe.ingest.Reload(cfg); err != nil {
+		d.log.Error("reload rejected, keeping the running config", "file", path, "err", err)
+		return
+	}
+	if err := d.sched.Set(cfg.Sources); err != nil {
+		d.log.Error("reload: schedule sources", "err", err)
+	}
+	for _, fn := range d.reloaders {
+		if err := fn(cfg); err != nil {
+			d.log.Error("reload: apply config", "err", err)
+		}
+	}
+	d.cfg = cfg
+	d.log.Info("config reloaded", "file", path, "sources", len(cfg.Sources), "rules", len(cfg.Rules))
+}
+
+// restartOnly lists the keys that differ between two configs but are
+// bound when the daemon starts.
+func restartOnly(old, cfg *config.Config) []string {
+	var keys []string
+	if old.StateDir != cfg.StateDir {
+		keys = append(keys, "state_dir")
+	}
+	if old.Fetch != cfg.Fetch {
+		keys = append(keys, "fetch")
+	}
+	if old.Service.MetricsAddr != cfg.Service.MetricsAddr {
+		keys = append(keys, "service.metrics_addr")
+	}
+	if old.LogLevel != cfg.LogLevel {
+		keys = append(keys, "log_level")
+	}
+	return keys
 }
