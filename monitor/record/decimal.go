@@ -64,6 +64,9 @@ func Decimal(s string) (string, error) {
 	if neg && strings.Trim(intPart+frac, "0") != "" {
 		out = "-" + out
 	}
+	if len(out) > maxDecimalLen {
+		return "", errNotDecimal // an exponent blew it up: no real amount is this long
+	}
 	return out, nil
 }
 
