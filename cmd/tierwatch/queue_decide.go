@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/user"
 	"strings"
 	"time"
 
@@ -63,7 +64,7 @@ func newDecisionFlags(e *env, name string) (*flag.FlagSet, *decisionFlags) {
 	fs := newFlags(e, "queue "+name)
 	f := &decisionFlags{}
 	fs.IntVar(&f.version, "version", 0, "the candidate version you decided on (0 skips the stale check)")
-	fs.StringVar(&f.who, "who", os.Getenv("USER"), "reviewer name recorded with the decision")
+	fs.StringVar(&f.who, "who", defaultWho(), "reviewer name recorded with the decision (default $USER)")
 	fs.StringVar(&f.reason, "reason", "", "why (reject, snooze)")
 	fs.StringVar(&f.until, "until", "24h", "snooze until: RFC 3339 time or a duration such as 48h or 3d")
 	fs.StringVar(&f.target, "target", "", "dup: the candidate this one duplicates")
@@ -86,6 +87,17 @@ func newDecisionFlags(e *env, name string) (*flag.FlagSet, *decisionFlags) {
 	fs.Func("actors", "accept/edit: comma-separated actors (\"\" clears)", list(&f.edit.Actors))
 	fs.Func("tags", "accept/edit: comma-separated tags (\"\" clears)", list(&f.edit.Tags))
 	return fs, f
+}
+
+// defaultWho is $USER, else the account name, else "cli".
+func defaultWho() string {
+	if u := os.Getenv("USER"); u != "" {
+		return u
+	}
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return "cli"
 }
 
 // parseInterleaved parses flags that may stand before, between or after
