@@ -205,6 +205,9 @@ func (s *Source) Validate() []Problem {
 		q := s.QueryValue()
 		ps = append(ps, prefix("query", q.Validate(s.Type, s.URL))...)
 	}
+	if s.Type == model.SourceFeed && s.Query != nil {
+		add("query", "feed sources take no query; it is for procurement, register and page sources")
+	}
 	return ps
 }
 

@@ -99,6 +99,9 @@ func NewPoller(f *Fetcher, state StateStore, sink Sink, adapters map[string]Adap
 	if opts.Wait == nil {
 		opts.Wait = wait
 	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	all := map[string]Adapter{model.SourceFeed: AdapterFunc(pollFeed)}
 	for k, v := range adapters {
 		all[k] = v

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"reflect"
 	"sync"
 	"time"
 
@@ -75,7 +76,7 @@ func (s *Scheduler) Set(sources []config.Source) error {
 		}
 	}
 	for name, e := range s.entries {
-		if nw, ok := want[name]; !ok || nw != e.src {
+		if nw, ok := want[name]; !ok || !reflect.DeepEqual(nw, e.src) {
 			s.cron.Remove(e.id)
 			delete(s.entries, name)
 		}
