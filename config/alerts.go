@@ -30,9 +30,8 @@ type Alerts struct {
 	// ReviewURL is the base URL of the review page, used for "open
 	// candidate" links (<ReviewURL>/#<id>); default DefaultReviewURL.
 	ReviewURL string `yaml:"review_url"`
-	// ScoreThreshold: a candidate whose score rises across it causes a
-	// model.AlertScoreRaised alert; 0 disables that event.
-	ScoreThreshold float64 `yaml:"score_threshold"`
+	// The score at which a candidate alerts again is candidates.alert_score
+	// (see Candidates), where the grouper that detects the crossing reads it.
 	// Destinations are the receivers; names are unique.
 	Destinations []Destination `yaml:"destinations"`
 }
@@ -122,9 +121,6 @@ func (a Alerts) Validate() []Problem {
 		if u, err := url.Parse(a.ReviewURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			add("review_url", "must be an http(s) URL with a host, not %q", a.ReviewURL)
 		}
-	}
-	if a.ScoreThreshold < 0 {
-		add("score_threshold", "must not be negative")
 	}
 	names := map[string]int{}
 	for i, d := range a.Destinations {

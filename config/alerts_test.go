@@ -34,7 +34,6 @@ func TestAlertsValidate(t *testing.T) {
 		}, []string{"destinations[0].min_score", "destinations[0].rate", "destinations[0].digest.after", "destinations[0].max_attempts", "destinations[0].timeout"}},
 		{"digest without window", func(a *Alerts) { a.Destinations[0].Digest.After = 3 }, []string{"destinations[0].digest.window"}},
 		{"bad review url", func(a *Alerts) { a.ReviewURL = "localhost:8765" }, []string{"review_url"}},
-		{"negative threshold", func(a *Alerts) { a.ScoreThreshold = -0.5 }, []string{"score_threshold"}},
 		{"bad name", func(a *Alerts) { a.Destinations[0].Name = "Has Space" }, []string{"destinations[0].name"}},
 	}
 	for _, tt := range tests {
@@ -122,7 +121,6 @@ func TestAlertsParse(t *testing.T) {
 	}{
 		{"ok", `
 alerts:
-  score_threshold: 20
   destinations:
     - name: newsroom
       type: slack
