@@ -441,7 +441,7 @@ func (w *textWriter) write(s string) {
 		case unicode.IsSpace(r):
 			w.space()
 			continue
-		case r == '\u00AD', r == '\u200B', r == '\uFEFF', unicode.IsControl(r):
+		case r == '\u00AD', r == '\u200B', r == '\uFEFF', unicode.IsControl(r), isBidiControl(r):
 			continue
 		}
 		need := utf8.RuneLen(r)
@@ -458,6 +458,13 @@ func (w *textWriter) write(s string) {
 		}
 		w.b.WriteRune(r)
 	}
+}
+
+// isBidiControl reports the explicit bidirectional embeddings, overrides
+// and isolates (U+202A-U+202E, U+2066-U+2069): in a hostile title they
+// reorder what a reviewer reads in the page, a terminal or Slack.
+func isBidiControl(r rune) bool {
+	return (r >= '\u202A' && r <= '\u202E') || (r >= '\u2066' && r <= '\u2069')
 }
 
 // capBytes cuts s to at most max bytes at a rune boundary.

@@ -221,6 +221,7 @@ func TestPlainText(t *testing.T) {
 		{"invalid utf8 replaced", "caf\xe9!", 100, "caf\uFFFD!"},
 		{"controls and soft hyphens removed", "Ama\u00adzon\x00\u200b!", 100, "Amazon!"},
 		{"nbsp collapsed", "a\u00a0\u00a0b", 100, "a b"},
+		{"terminal escapes and bidi overrides removed", "a\x1b[31mred\x07 \u202eevil\u2066x\u2069", 100, "a[31mred evilx"},
 		{"cut at rune boundary", "ééé", 5, "éé"},
 		{"cut never leaves trailing space", "ab cd", 3, "ab"},
 		{"unclosed tag", "text <a href=", 100, "text"},
