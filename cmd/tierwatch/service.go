@@ -3,7 +3,8 @@ package main
 // The service extension of `tierwatch run`: the metrics/ops listener
 // (/metrics, /healthz, /readyz and, on loopback only, POST /backup), the
 // systemd notifications (READY=1, WATCHDOG=1 while the store answers,
-// STOPPING=1) and the daily retention prune.
+// RELOADING=1 then READY=1 around a SIGHUP reload, STOPPING=1) and the
+// daily retention prune.
 
 import (
 	"context"
@@ -60,6 +61,11 @@ func withService(d *daemon) error {
 		status := fmt.Sprintf("polling %d sources", len(d.cfg.Sources))
 		if err := notifier.Ready(status); err != nil {
 			log.Warn("notify systemd ready", "err", err)
+		}
+	})
+	d.onReloading = append(d.onReloading, func() {
+		if err := notifier.Reloading("reloading config"); err != nil {
+			log.Warn("notify systemd reloading", "err", err)
 		}
 	})
 	d.onStop = append(d.onStop, func() {

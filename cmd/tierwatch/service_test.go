@@ -122,6 +122,8 @@ func (n *notifySocket) next(t *testing.T) (msg string, pings int) {
 	}
 }
 
+// TestSystemdNotifyLifecycle drives READY, WATCHDOG, RELOADING and
+// STOPPING through the binary, as systemd would see them.
 func TestSystemdNotifyLifecycle(t *testing.T) {
 	srv := newFeedServer(t, 3)
 	dir := t.TempDir()
@@ -143,6 +145,25 @@ func TestSystemdNotifyLifecycle(t *testing.T) {
 		k, err := sock.conn.Read(buf)
 		if err != nil || string(buf[:k]) != "WATCHDOG=1" {
 			t.Fatalf("message %d after READY: %q, %v; want WATCHDOG=1", i, buf[:k], err)
+		}
+	}
+	// A reload is bracketed by RELOADING=1 (with the monotonic time
+	// systemd 253+ wants) and READY=1, whether or not the config is good.
+	for _, name := range []string{"good config", "bad config"} {
+		if name == "bad config" {
+			if err := os.WriteFile(cfg, []byte("sources: [\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		msg, _ = sock.next(t)
+		if !strings.HasPrefix(msg, "RELOADING=1\nMONOTONIC_USEC=") || !strings.HasSuffix(msg, "\nSTATUS=reloading config") {
+			t.Errorf("%s: message after SIGHUP %q, want RELOADING=1 with MONOTONIC_USEC", name, msg)
+		}
+		if msg, _ = sock.next(t); msg != "READY=1\nSTATUS=polling 1 sources" {
+			t.Errorf("%s: message after reload %q, want READY=1", name, msg)
 		}
 	}
 	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
