@@ -59,7 +59,12 @@ func cmdQueueList(e *env, args []string) error {
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SCORE\tIMP\tSTATUS\tTIER\tSOURCES\tID\tTITLE")
 	for _, c := range cands {
-		fmt.Fprintf(tw, "%.2f\t%d\t%s\t%d\t%d\t%s\t%s\n", c.Score, c.Importance, c.Status, c.BestTier(), len(c.Sources), c.ID, cut(c.Title, 80))
+		title := cut(c.Title, 80)
+		if c.Known {
+			// The configured timeline already cites one of its sources.
+			title = "[known] " + title
+		}
+		fmt.Fprintf(tw, "%.2f\t%d\t%s\t%d\t%d\t%s\t%s\n", c.Score, c.Importance, c.Status, c.BestTier(), len(c.Sources), c.ID, title)
 	}
 	return tw.Flush()
 }

@@ -181,9 +181,9 @@ const nextHelp = "keys: a accept, x reject, s snooze 24h, d duplicate (then the 
 	"o show best source URL, u undo, j next, k previous, q quit, ? help"
 
 // cmdQueueNext shows pending candidates one at a time and reads one key
-// per decision from stdin. It reads bytes and skips white space, so keys
-// may come one per line (a pipe, or a terminal in line mode: key then
-// Enter). End of input quits.
+// per decision from stdin. On a terminal each key acts at once (cbreak
+// mode); from a pipe it reads bytes and skips white space, so keys may
+// come one per line. End of input quits.
 func cmdQueueNext(e *env, args []string) error {
 	fs, f := newDecisionFlags(e, "next")
 	if err := fs.Parse(args); err != nil {
@@ -200,6 +200,15 @@ func cmdQueueNext(e *env, args []string) error {
 	defer closeFn()
 	ctx := context.Background()
 	in := &keyReader{r: e.stdin}
+	if f, ok := e.stdin.(*os.File); ok {
+		restore, err := cbreak(f)
+		if err != nil {
+			return err
+		}
+		defer restore()
+		in.restore = restore
+		in.cbreak = func() { restore, _ = cbreak(f) } // a failure leaves line mode, which still works
+	}
 	idx := 0
 	for {
 		cands, err := d.Candidates(ctx, model.StatusPending)
@@ -299,6 +308,9 @@ func bestURL(c model.Candidate) string {
 type keyReader struct {
 	r   interface{ Read([]byte) (int, error) }
 	buf [1]byte
+	// restore and cbreak switch a terminal to line mode and back, so a
+	// typed duplicate target is echoed and editable.
+	restore, cbreak func()
 }
 
 // key returns the next byte that is not white space.
@@ -317,6 +329,10 @@ func (k *keyReader) key() (byte, bool) {
 // line returns the rest of the current line (or the next line when the
 // current one is empty), trimmed.
 func (k *keyReader) line() (string, bool) {
+	if k.restore != nil {
+		k.restore()
+		defer k.cbreak()
+	}
 	var b strings.Builder
 	for {
 		n, err := k.r.Read(k.buf[:])
