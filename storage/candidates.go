@@ -91,8 +91,11 @@ func (tx *Tx) CandidateByKey(key string) (*model.Candidate, error) {
 }
 
 // OpenCandidatesSince returns the open candidates (pending or snoozed) whose
-// LastSeen is at or after t, oldest LastSeen first. The candidates are fresh
-// copies the caller may change and pass to PutCandidate.
+// LastSeen is at or after t, oldest LastSeen first. In a read transaction
+// they are fresh copies. In a write transaction they come from a cache of
+// decoded candidates (see candcache.go) and may be shared with later calls:
+// a caller may change one only to pass it to PutCandidate in the same
+// transaction, and must use Candidate for a private copy.
 func (tx *Tx) OpenCandidatesSince(t time.Time) ([]*model.Candidate, error) {
 	open, err := tx.bucket(bucketCandOpen)
 	if err != nil {
@@ -103,12 +106,24 @@ func (tx *Tx) OpenCandidatesSince(t time.Time) ([]*model.Candidate, error) {
 		return nil, err
 	}
 	var out []*model.Candidate
+	shared := tx.tx.Writable()
+	var visited map[string]bool
+	if shared {
+		visited = map[string]bool{}
+	}
 	c := open.Cursor()
 	for k, _ := c.Seek(timeKey(t)); k != nil; k, _ = c.Next() {
 		if len(k) <= 8 {
 			return nil, fmt.Errorf("open candidates: bad index key %q", k)
 		}
-		cand, err := loadCandidate(cands, k[8:])
+		var cand *model.Candidate
+		var err error
+		if shared {
+			visited[string(k[8:])] = true
+			cand, err = tx.s.cands.load(cands, k[8:])
+		} else {
+			cand, err = loadCandidate(cands, k[8:])
+		}
 		if err != nil {
 			return nil, fmt.Errorf("open candidates: %w", err)
 		}
@@ -116,6 +131,9 @@ func (tx *Tx) OpenCandidatesSince(t time.Time) ([]*model.Candidate, error) {
 			return nil, fmt.Errorf("open candidates: index entry %q has no candidate", k)
 		}
 		out = append(out, cand)
+	}
+	if shared {
+		tx.s.cands.retain(visited)
 	}
 	return out, nil
 }
@@ -157,6 +175,9 @@ func (tx *Tx) PutCandidate(c *model.Candidate) error {
 			c.Version = old.Version + 1
 		}
 	}
+	// c may be the cache's object for this ID (changed by the caller, so no
+	// longer its bytes), and old was decoded fresh above, never from it.
+	tx.s.cands.drop(c.ID)
 	if err := tx.saveCandidate(old, c); err != nil {
 		return fmt.Errorf("put candidate %s: %w", c.ID, err)
 	}

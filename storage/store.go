@@ -71,6 +71,9 @@ type Store struct {
 
 	// Prune's per-transaction limits; fixed after Open.
 	pruneBatch, pruneScan int
+
+	// cands caches decoded open candidates for write transactions.
+	cands candCache
 }
 
 // lockedError is the error Open returns on lock timeout: its message is

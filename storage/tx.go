@@ -37,8 +37,19 @@ func (tx *Tx) bucket(name []byte) (*bolt.Bucket, error) {
 }
 
 // update runs fn in one bbolt Update with a Tx that is invalidated when fn
-// returns. An error from fn rolls the whole transaction back.
-func (s *Store) update(fn func(tx *Tx) error) error {
+// returns. An error from fn rolls the whole transaction back, and then (or
+// on a panic) the candidate cache is emptied: fn may have changed shared
+// candidates whose changes are not on disk.
+func (s *Store) update(fn func(tx *Tx) error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.cands.reset()
+			panic(r)
+		}
+		if err != nil {
+			s.cands.reset()
+		}
+	}()
 	return s.db.Update(func(btx *bolt.Tx) error {
 		tx := &Tx{tx: btx, s: s}
 		defer func() { tx.done = true }()
