@@ -1,0 +1,11 @@
+//go:build !linux
+
+package bench
+
+// maxrssUnit: BSDs and macOS differ (bytes on macOS, KiB on the BSDs);
+// the figure is indicative only off Linux.
+const maxrssUnit = 1
+
+func resetPeakRSS() string { return "process" }
+
+func peakRSS() int64 { return maxRSS() }
