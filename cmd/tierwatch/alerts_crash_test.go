@@ -52,7 +52,6 @@ func TestAlertSurvivesKillBetweenCommitAndAck(t *testing.T) {
 	root, _ := filepath.Abs("../..")
 	dir := t.TempDir()
 	extra := "include: [" + filepath.Join(root, "examples/rules/watch.yaml") + "]\n" +
-		"service:\n  metrics_addr: \"\"\n" +
 		"alerts:\n  destinations:\n    - name: hook\n      type: webhook\n      default: true\n      url: " + hook.URL + "/hook\n      secret: " + secret + "\n"
 	cfg := writeConfig(t, dir, extra, feed.URL+"/rss")
 

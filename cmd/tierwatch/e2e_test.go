@@ -69,6 +69,11 @@ func writeConfig(t *testing.T, dir string, extra string, urls ...string) string 
 	t.Helper()
 	var b strings.Builder
 	fmt.Fprintf(&b, "state_dir: %s\nlog_level: debug\nfetch:\n  timeout: 5s\n  host_gap: 0s\n  jitter: 0s\n  backoff_base: 1m\n%s", filepath.Join(dir, "state"), extra)
+	if !strings.Contains(extra, "service:") {
+		// Tests run in parallel packages: no daemon may take the default
+		// metrics port unless a test asks for the listener.
+		b.WriteString("service:\n  metrics_addr: \"\"\n")
+	}
 	b.WriteString("sources:\n")
 	for i, u := range urls {
 		fmt.Fprintf(&b, "  - name: feed-%d\n    url: %s\n", i, u)
