@@ -18,6 +18,7 @@ package storage
 
 import (
 	"bytes"
+	"slices"
 	"sync"
 
 	bolt "go.etcd.io/bbolt"
@@ -28,6 +29,10 @@ import (
 type cachedCand struct {
 	raw []byte // the stored value c was decoded from (a copy)
 	c   *model.Candidate
+	// index holds the fields saveCandidate needs of the stored version
+	// (Version, Status, LastSeen, Keys), copied at decode time so they stay
+	// right even when c is being changed by the caller.
+	index model.Candidate
 }
 
 // candCache maps candidate IDs to decoded candidates.
@@ -56,8 +61,28 @@ func (cc *candCache) load(b *bolt.Bucket, id []byte) (*model.Candidate, error) {
 	if cc.m == nil {
 		cc.m = map[string]cachedCand{}
 	}
-	cc.m[string(id)] = cachedCand{raw: bytes.Clone(v), c: &c}
+	cc.m[string(id)] = cachedCand{raw: bytes.Clone(v), c: &c, index: model.Candidate{
+		ID: c.ID, Version: c.Version, Status: c.Status, LastSeen: c.LastSeen, Keys: slices.Clone(c.Keys)}}
 	return &c, nil
+}
+
+// stored returns the index fields (ID, Version, Status, LastSeen, Keys) of
+// the candidate stored at id in b when the cache holds its current bytes,
+// else nil. The result is a private copy.
+func (cc *candCache) stored(b *bolt.Bucket, id []byte) *model.Candidate {
+	v := b.Get(id)
+	if v == nil {
+		return nil
+	}
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	e, ok := cc.m[string(id)]
+	if !ok || !bytes.Equal(e.raw, v) {
+		return nil
+	}
+	idx := e.index
+	idx.Keys = slices.Clone(idx.Keys)
+	return &idx
 }
 
 // drop forgets id.

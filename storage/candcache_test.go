@@ -54,6 +54,31 @@ func TestCandidateCacheFollowsTheStore(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, "joined"},
+		{"moved in time and re-keyed through the shared object", func(t *testing.T, s *Store) {
+			err := s.Update(func(tx *Tx) error {
+				cs, err := tx.OpenCandidatesSince(t0.Add(-time.Hour))
+				if err != nil {
+					return err
+				}
+				// The old index entries (LastSeen t0, key url:a) must go:
+				// openTest's cleanup checks the indexes.
+				cs[0].Title, cs[0].LastSeen, cs[0].Keys = "moved", t0.Add(time.Minute), []string{"url:b"}
+				return tx.PutCandidate(cs[0])
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = s.Update(func(tx *Tx) error {
+				c, err := tx.CandidateByKey("url:a")
+				if err == nil && c != nil {
+					t.Errorf("released key url:a still finds %s", c.ID)
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}, "moved"},
 		{"written by UpdateCandidate", func(t *testing.T, s *Store) {
 			if _, err := s.UpdateCandidate("c1", 1, setTitle("updated")); err != nil {
 				t.Fatal(err)
@@ -76,7 +101,7 @@ func TestCandidateCacheFollowsTheStore(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			s := openTest(t)
-			putCand(t, s, &model.Candidate{ID: "c1", Status: model.StatusPending, Title: "first", LastSeen: t0})
+			putCand(t, s, &model.Candidate{ID: "c1", Status: model.StatusPending, Title: "first", LastSeen: t0, Keys: []string{"url:a"}})
 			if got := openTitle(t, s, "c1"); got != "first" { // fills the cache
 				t.Fatalf("before: title %q, want first", got)
 			}

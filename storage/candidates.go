@@ -168,15 +168,20 @@ func (tx *Tx) PutCandidate(c *model.Candidate) error {
 		}
 		c.ID, c.Version = id, 1
 	} else {
-		if old, err = loadCandidate(b, []byte(c.ID)); err != nil {
-			return fmt.Errorf("put candidate %s: %w", c.ID, err)
+		// saveCandidate needs only the stored version's index fields; the
+		// cache has them when it holds the stored bytes.
+		if old = tx.s.cands.stored(b, []byte(c.ID)); old == nil {
+			if old, err = loadCandidate(b, []byte(c.ID)); err != nil {
+				return fmt.Errorf("put candidate %s: %w", c.ID, err)
+			}
 		}
 		if old != nil {
 			c.Version = old.Version + 1
 		}
 	}
-	// c may be the cache's object for this ID (changed by the caller, so no
-	// longer its bytes), and old was decoded fresh above, never from it.
+	// c may be the cache's object for this ID, changed by the caller and so
+	// no longer its bytes; old never aliases it (a fresh decode or a copy of
+	// the index fields taken when the bytes were decoded).
 	tx.s.cands.drop(c.ID)
 	if err := tx.saveCandidate(old, c); err != nil {
 		return fmt.Errorf("put candidate %s: %w", c.ID, err)
