@@ -14,34 +14,14 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/tierwatch/tierwatch/internal/shared"
+
 	"github.com/mmcdole/gofeed"
 	"github.com/tierwatch/tierwatch/model"
 )
 
-// feedFixtures returns ../shared/fixtures/feeds relative to the module root,
-// skipping the test when it is absent.
-func feedFixtures(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatalf("getwd: %v", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Skip("go.mod not found above the test directory; cannot locate ../shared")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "fixtures", "feeds")
-	if _, err := os.Stat(p); err != nil {
-		tb.Skipf("shared feed fixtures absent (%s): %v", p, err)
-	}
-	return p
-}
+// feedFixtures returns ../shared/fixtures/feeds, skipping when absent.
+func feedFixtures(tb testing.TB) string { return shared.Dir(tb, "fixtures/feeds") }
 
 // fixtureCase is the expected outcome of one real feed in ../shared.
 type fixtureCase struct {
@@ -301,24 +281,7 @@ func FuzzParseFeed(f *testing.F) {
 
 // fuzzFixtureDir finds the shared fixtures without skipping, so a missing
 // folder only removes seeds.
-func fuzzFixtureDir() (string, bool) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", false
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			p := filepath.Join(dir, "..", "shared", "fixtures", "feeds")
-			_, err := os.Stat(p)
-			return p, err == nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", false
-		}
-		dir = parent
-	}
-}
+func fuzzFixtureDir() (string, bool) { return shared.Find("fixtures/feeds") }
 
 // genFeed builds an RSS document of n items resembling a news feed.
 func genFeed(n int) []byte {

@@ -10,29 +10,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tierwatch/tierwatch/internal/shared"
+
 	"github.com/tierwatch/tierwatch/config"
-	"github.com/tierwatch/tierwatch/model"
 	"github.com/tierwatch/tierwatch/internal/evalset"
+	"github.com/tierwatch/tierwatch/model"
 	"go.yaml.in/yaml/v3"
 )
 
-// moduleRoot walks up from the working directory to the folder holding go.mod.
+// moduleRoot returns the folder holding go.mod.
 func moduleRoot(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	root, err := shared.Root()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's working directory")
-		}
-		dir = parent
-	}
+	return root
 }
 
 // loadPack decodes a rules pack strictly, as the config loader does.
@@ -91,16 +84,12 @@ func (x *memIndex) put(c *model.Candidate, created bool) {
 // TestEval measures the rules pack and the grouper on the labelled
 // headlines of ../shared/eval/dev.jsonl and fails below the targets.
 func TestEval(t *testing.T) {
-	root := moduleRoot(t)
-	devPath := filepath.Join(root, "..", "shared", "eval", "dev.jsonl")
-	if _, err := os.Stat(devPath); err != nil {
-		t.Skipf("eval set not available (%s): %v", devPath, err)
-	}
+	devPath := filepath.Join(shared.Dir(t, "eval"), "dev.jsonl")
 	items, err := evalset.Load(devPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := loadPack(t, filepath.Join(root, "examples", "rules", "watch.yaml"))
+	w := loadPack(t, filepath.Join(moduleRoot(t), "examples", "rules", "watch.yaml"))
 	m, err := NewMatcher(w)
 	if err != nil {
 		t.Fatal(err)
@@ -171,11 +160,7 @@ func TestEval(t *testing.T) {
 // thresholds: the figures behind config.DefaultCandidates. It fails only
 // when the default threshold's precision drops below 0.95.
 func TestEvalGroupingSweep(t *testing.T) {
-	root := moduleRoot(t)
-	devPath := filepath.Join(root, "..", "shared", "eval", "dev.jsonl")
-	if _, err := os.Stat(devPath); err != nil {
-		t.Skipf("eval set not available (%s): %v", devPath, err)
-	}
+	devPath := filepath.Join(shared.Dir(t, "eval"), "dev.jsonl")
 	items, err := evalset.Load(devPath)
 	if err != nil {
 		t.Fatal(err)

@@ -6,31 +6,12 @@ import (
 	"regexp"
 	"testing"
 	"time"
+
+	"github.com/tierwatch/tierwatch/internal/shared"
 )
 
-// sharedDir returns ../shared relative to the module root, or skips.
-func sharedDir(t testing.TB, sub string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatalf("getwd: %v", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test directory, so ../shared cannot be located")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", sub)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared data %s is absent (%v); it holds the timeline README", p, err)
-	}
-	return p
-}
+// sharedDir returns ../shared/sub, or skips.
+func sharedDir(t testing.TB, sub string) string { return shared.Dir(t, sub) }
 
 var exampleRe = regexp.MustCompile("(?s)An example of the shape.*?```\n(.*?)```")
 

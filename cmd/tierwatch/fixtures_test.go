@@ -8,31 +8,12 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/tierwatch/tierwatch/internal/shared"
 )
 
-// sharedDir returns ../shared beside the module root, or skips the test.
-func sharedDir(t *testing.T, sub string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	p := filepath.Join(filepath.Dir(dir), "shared", sub)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("%s is absent (the real-data fixtures live in ../shared beside the project): %v", p, err)
-	}
-	return p
-}
+// sharedDir returns ../shared/sub beside the module root, or skips.
+func sharedDir(t *testing.T, sub string) string { return shared.Dir(t, sub) }
 
 // TestOnceOverEveryRealFeedFixture polls every real feed of
 // ../shared/fixtures/feeds in one cycle next to a healthy HTTP feed: each

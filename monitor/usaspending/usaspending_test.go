@@ -6,11 +6,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tierwatch/tierwatch/internal/shared"
 
 	"github.com/tierwatch/tierwatch/config"
 	"github.com/tierwatch/tierwatch/model"
@@ -20,27 +20,10 @@ import (
 
 var now = time.Date(2026, 2, 3, 15, 0, 0, 0, time.UTC)
 
+// fixture reads a payload from ../shared/fixtures/procurement, skipping
+// the test when the shared folder is absent.
 func fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test directory; cannot locate ../shared")
-		}
-		dir = parent
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "..", "shared", "fixtures", "procurement", name))
-	if err != nil {
-		t.Skipf("shared fixture %s absent (%v): procurement parsing tests need ../shared", name, err)
-	}
-	return b
+	return shared.File(t, "fixtures/procurement/"+name)
 }
 
 // serve replays body and records the request bodies.
