@@ -6,17 +6,14 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/tierwatch/tierwatch/model"
 )
 
-// MaxRetryAfter caps a server's Retry-After: a misconfigured or hostile
-// server must not silence a source for longer than a day (sources are never
-// given up, only delayed).
-const MaxRetryAfter = 24 * time.Hour
+// MaxRetryAfter caps a server's Retry-After (see model.ParseRetryAfter).
+const MaxRetryAfter = model.MaxRetryAfter
 
 // FetchError is the error of one fetch or parse. Class says how to retry;
 // Status and RetryAfter carry what the server said. URL is always redacted
@@ -101,31 +98,6 @@ func Classify(status int) model.ErrorClass {
 		// outside the registry: the server misbehaved, retry with backoff.
 		return model.ClassHTTPStatus
 	}
-}
-
-// ParseRetryAfter reads a Retry-After header value (RFC 9110 10.2.3): either
-// delay-seconds or an HTTP date, taken relative to now. It returns 0 for an
-// absent, malformed or past value, and caps the result at MaxRetryAfter.
-func ParseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	var d time.Duration
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs <= 0 {
-			return 0
-		}
-		if secs > int64(MaxRetryAfter/time.Second) {
-			return MaxRetryAfter
-		}
-		d = time.Duration(secs) * time.Second
-	} else if t, err := http.ParseTime(v); err == nil {
-		d = t.Sub(now)
-	} else {
-		return 0 // malformed: the header is advisory, ignore it
-	}
-	return min(max(d, 0), MaxRetryAfter)
 }
 
 // Backoff returns how long to wait before polling a source again after

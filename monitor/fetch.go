@@ -243,7 +243,7 @@ func (f *Fetcher) Fetch(ctx context.Context, req Request) (*Response, error) {
 		return out, nil
 	}
 	if class := Classify(resp.StatusCode); class != "" {
-		ra := ParseRetryAfter(resp.Header.Get("Retry-After"), f.opts.Now())
+		ra := model.ParseRetryAfter(resp.Header.Get("Retry-After"), f.opts.Now())
 		if resp.StatusCode == http.StatusServiceUnavailable && ra > 0 {
 			class = model.ClassRateLimited
 		}

@@ -97,7 +97,7 @@ func Post(ctx context.Context, hc *http.Client, now func() time.Time, req Reques
 	msg := Truncate(strings.TrimSpace(rc.Body), 200)
 	de := fail(class, resp.StatusCode, fmt.Errorf("receiver answered %d %q", resp.StatusCode, msg)).(*DeliveryError)
 	if class == model.ClassRateLimited {
-		de.RetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), now())
+		de.RetryAfter = model.ParseRetryAfter(resp.Header.Get("Retry-After"), now())
 	}
 	return rc, de
 }

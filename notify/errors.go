@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -81,31 +80,6 @@ func Classify(status int, body string) model.ErrorClass {
 		return model.ClassPermanent
 	}
 	return model.ClassHTTPStatus
-}
-
-// ParseRetryAfter reads a Retry-After header: delay-seconds or an HTTP-date
-// (RFC 9110 §10.2.3). It returns 0 for an absent, malformed or past value.
-// Values are capped at a day so a hostile receiver cannot park a record
-// forever.
-func ParseRetryAfter(h string, now time.Time) time.Duration {
-	const maxWait = 24 * time.Hour
-	h = strings.TrimSpace(h)
-	if h == "" {
-		return 0
-	}
-	var d time.Duration
-	if n, err := strconv.ParseInt(h, 10, 64); err == nil {
-		if n <= 0 {
-			return 0
-		}
-		if n > int64(maxWait/time.Second) {
-			return maxWait
-		}
-		d = time.Duration(n) * time.Second
-	} else if t, err := http.ParseTime(h); err == nil {
-		d = t.Sub(now)
-	}
-	return min(max(d, 0), maxWait)
 }
 
 // classifyTransport classifies an error from http.Client.Do.

@@ -3,7 +3,6 @@ package notify
 import (
 	"context"
 	"errors"
-	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -52,30 +51,6 @@ func TestClassifyEveryStatus(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := Classify(tt.status, tt.body); got != tt.want {
 				t.Errorf("Classify(%d, %q) = %q, want %q", tt.status, tt.body, got, tt.want)
-			}
-		})
-	}
-}
-
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	tests := []struct {
-		name, h string
-		want    time.Duration
-	}{
-		{"empty", "", 0},
-		{"seconds", "30", 30 * time.Second},
-		{"zero", "0", 0},
-		{"negative", "-5", 0},
-		{"garbage", "soon", 0},
-		{"http date", now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
-		{"past date", now.Add(-time.Hour).Format(http.TimeFormat), 0},
-		{"capped", "999999999", 24 * time.Hour},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := ParseRetryAfter(tt.h, now); got != tt.want {
-				t.Errorf("ParseRetryAfter(%q) = %s, want %s", tt.h, got, tt.want)
 			}
 		})
 	}
