@@ -433,6 +433,19 @@ func (w *textWriter) space() { w.pending = w.b.Len() > 0 }
 
 func (w *textWriter) write(s string) {
 	for i := 0; i < len(s) && !w.full; {
+		if c := s[i]; c < utf8.RuneSelf {
+			// ASCII fast path (most feed text): the same rules as below
+			// without decoding; unicode.IsSpace and IsControl agree here.
+			i++
+			switch {
+			case c == ' ' || c >= '\t' && c <= '\r':
+				w.space()
+			case c < 0x20 || c == 0x7f:
+			default:
+				w.writeASCII(c)
+			}
+			continue
+		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		i += size
 		switch {
@@ -465,6 +478,23 @@ func (w *textWriter) write(s string) {
 // reorder what a reviewer reads in the page, a terminal or Slack.
 func isBidiControl(r rune) bool {
 	return (r >= '\u202A' && r <= '\u202E') || (r >= '\u2066' && r <= '\u2069')
+}
+
+// writeASCII appends one visible ASCII byte, after the owed space.
+func (w *textWriter) writeASCII(c byte) {
+	need := 1
+	if w.pending {
+		need++
+	}
+	if w.b.Len()+need > w.max {
+		w.full = true
+		return
+	}
+	if w.pending {
+		w.b.WriteByte(' ')
+		w.pending = false
+	}
+	w.b.WriteByte(c)
 }
 
 // capBytes cuts s to at most max bytes at a rune boundary.
