@@ -264,7 +264,11 @@ func (f *Fetcher) Fetch(ctx context.Context, req Request) (*Response, error) {
 		return nil, f.fail(req, model.ClassTooLarge, 0,
 			fmt.Errorf("%w: content-length %d > %d", errTooLarge, resp.ContentLength, f.opts.MaxBytes))
 	}
-	b, err := readCapped(r, f.opts.MaxBytes)
+	hint := resp.ContentLength // the decoded size is unknown under gzip
+	if r != resp.Body {
+		hint = -1
+	}
+	b, err := readCapped(r, f.opts.MaxBytes, hint)
 	if err != nil {
 		return nil, f.bodyError(ctx, req, err)
 	}
@@ -276,10 +280,33 @@ func (f *Fetcher) Fetch(ctx context.Context, req Request) (*Response, error) {
 
 // readCapped reads r fully, failing with errTooLarge once more than max bytes
 // arrive: it reads at most max+1 bytes, so a gzip bomb stops at the cap.
-func readCapped(r io.Reader, max int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, max+1))
-	if err != nil {
-		return nil, err
+// hint is the expected size (Content-Length, a file's size) or -1; a
+// plausible hint sizes the buffer once instead of growing it by doubling,
+// but never lets more than max bytes through. Hints are trusted only up to
+// maxHint, so a hostile Content-Length cannot make us allocate the whole
+// cap for a body that never comes.
+func readCapped(r io.Reader, max, hint int64) ([]byte, error) {
+	const maxHint = 1 << 20
+	lr := io.LimitReader(r, max+1)
+	if hint < 0 || hint > max {
+		hint = 512 // io.ReadAll's first size
+	}
+	hint = min(hint, maxHint)
+	// One spare byte, so a body of exactly hint bytes meets EOF without a
+	// reallocation.
+	b := make([]byte, 0, hint+1)
+	for {
+		n, err := lr.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // grow as append does
+		}
 	}
 	if int64(len(b)) > max {
 		return nil, fmt.Errorf("%w of %d bytes", errTooLarge, max)
@@ -371,7 +398,7 @@ func (f *Fetcher) fetchFile(ctx context.Context, req Request, u *url.URL) (*Resp
 		return nil, f.fail(req, model.ClassTooLarge, 0,
 			fmt.Errorf("%w: file size %d > %d", errTooLarge, st.Size(), f.opts.MaxBytes))
 	}
-	b, err := readCapped(fh, f.opts.MaxBytes)
+	b, err := readCapped(fh, f.opts.MaxBytes, st.Size())
 	if err != nil {
 		if errors.Is(err, errTooLarge) {
 			return nil, f.fail(req, model.ClassTooLarge, 0, err)

@@ -369,3 +369,36 @@ func TestFetchFile(t *testing.T) {
 		})
 	}
 }
+
+func TestReadCapped(t *testing.T) {
+	cases := []struct {
+		name    string
+		body    string
+		max     int64
+		hint    int64
+		wantErr bool
+	}{
+		{"no hint", strings.Repeat("x", 3000), 4000, -1, false},
+		{"exact hint", strings.Repeat("x", 3000), 4000, 3000, false},
+		{"hint too small", strings.Repeat("x", 3000), 4000, 10, false},
+		{"hint above the cap", strings.Repeat("x", 3000), 4000, 1 << 40, false},
+		{"body at the cap", strings.Repeat("x", 4000), 4000, 4000, false},
+		{"body over the cap, honest hint", strings.Repeat("x", 4001), 4000, 4001, true},
+		{"body over the cap, lying hint", strings.Repeat("x", 9000), 4000, 100, true},
+		{"empty", "", 4000, 0, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := readCapped(strings.NewReader(tc.body), tc.max, tc.hint)
+			if tc.wantErr {
+				if !errors.Is(err, errTooLarge) {
+					t.Fatalf("err %v, want errTooLarge", err)
+				}
+				return
+			}
+			if err != nil || string(got) != tc.body {
+				t.Fatalf("got %d bytes, %v; want %d bytes", len(got), err, len(tc.body))
+			}
+		})
+	}
+}
