@@ -23,6 +23,12 @@ var ErrUnauthorized = errors.New("unauthorized")
 // maxResponse caps an API response body read by the Client.
 const maxResponse = 32 << 20
 
+// callTimeout bounds one API call; replay and export get opsTimeout.
+const callTimeout = 30 * time.Second
+
+// errCallTimeout is the cause of a call that ran out of time.
+var errCallTimeout = errors.New("review api call timed out")
+
 // Client talks to a running daemon's review API, over TCP with the token or
 // over the unix socket. Its methods mirror Queue's, and its errors wrap the
 // same sentinels (storage.ErrNotFound, storage.ErrStale, ErrConflict,
@@ -36,7 +42,7 @@ type Client struct {
 
 // NewClient returns a client for the API at addr (host:port) using token.
 func NewClient(addr, token string) *Client {
-	return &Client{base: "http://" + addr, token: token, hc: &http.Client{Timeout: 30 * time.Second}}
+	return &Client{base: "http://" + addr, token: token, hc: &http.Client{}}
 }
 
 // NewSocketClient returns a client for the API on the unix socket path.
@@ -45,7 +51,7 @@ func NewSocketClient(path string) *Client {
 		var d net.Dialer
 		return d.DialContext(ctx, "unix", path)
 	}}
-	return &Client{base: "http://unix", hc: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+	return &Client{base: "http://unix", hc: &http.Client{Transport: tr}}
 }
 
 // Do sends one decision (r.Action is a model.Action* constant).
@@ -83,7 +89,16 @@ func (c *Client) Candidate(ctx context.Context, id string) (model.Candidate, err
 	return out, nil
 }
 
+// call makes one API call within callTimeout.
 func (c *Client) call(ctx context.Context, method, path string, in, out any) error {
+	return c.callWithin(ctx, callTimeout, method, path, in, out)
+}
+
+// callWithin sends in (nil = no body) as JSON and decodes a 200 answer
+// into out; any other status gives an *APIError.
+func (c *Client) callWithin(ctx context.Context, d time.Duration, method, path string, in, out any) error {
+	ctx, cancel := context.WithTimeoutCause(ctx, d, errCallTimeout)
+	defer cancel()
 	var body io.Reader
 	if in != nil {
 		data, err := json.Marshal(in)

@@ -47,6 +47,11 @@ type Options struct {
 	Now func() time.Time
 	// Log receives request failures; nil discards them.
 	Log *slog.Logger
+	// Sources, Outbox and Replay serve the operator endpoints (ops.go);
+	// a nil one makes its endpoints answer 501.
+	Sources SourceLister
+	Outbox  OutboxAdmin
+	Replay  Replayer
 }
 
 // Server serves the review API and page over a Queue. It is safe for
@@ -60,6 +65,12 @@ type Server struct {
 	log      *slog.Logger
 	tmpl     *template.Template
 	static   http.Handler
+	sources  SourceLister
+	outbox   OutboxAdmin
+	replay   Replayer
+	// replaying is held while a replay runs, so a second one is refused
+	// rather than queued behind it.
+	replaying sync.Mutex
 
 	mu       sync.Mutex         // guards sessions
 	sessions map[string]session // by session id
@@ -79,6 +90,7 @@ func NewServer(q *Queue, opts Options) (*Server, error) {
 		q: q, ttl: opts.SessionTTL, now: opts.Now, log: opts.Log, tmpl: tmpl,
 		static:   http.StripPrefix("/static/", http.FileServerFS(static)),
 		sessions: map[string]session{},
+		sources:  opts.Sources, outbox: opts.Outbox, replay: opts.Replay,
 	}
 	if s.ttl <= 0 {
 		s.ttl = 12 * time.Hour
@@ -110,6 +122,7 @@ func (s *Server) Handler(trusted bool) http.Handler {
 	mux.Handle("POST /api/candidates/{id}/{action}", api(s.decideCandidate))
 	mux.Handle("POST /api/undo", api(s.undo))
 	mux.Handle("GET /api/decisions", api(s.listDecisions))
+	s.opsRoutes(mux, api)
 	mux.HandleFunc("GET /{$}", s.page)
 	mux.HandleFunc("POST /login", s.login)
 	mux.HandleFunc("POST /logout", s.logout)
