@@ -116,17 +116,24 @@ func (p *Pipeline) IngestStats(ctx context.Context, src config.Source, st model.
 			matches[items[i].Key] = ms
 		}
 	}
-	// Commit adds the new items to st.ItemsSeen.
+	// Commit adds the new items to st.ItemsSeen. Its callbacks may run
+	// more than once (commits of concurrent sources share a transaction
+	// that is rerun when one fails), so they record results by item key
+	// and assign rather than add; the counts are taken after the commit.
 	now := p.now()
-	var created, joined, alerts int
-	matched := map[string]int{}
+	type outcome struct {
+		alerts  int
+		created bool
+	}
+	outcomes := map[string]outcome{}
+	healthAlerts := 0
 	healthEv, healthDetail := healthEvent(&st, rs.failingAfter, now)
 	onState := func(tx *storage.Tx) error {
 		if healthEv == "" {
 			return nil
 		}
 		n, err := p.enqueueHealth(tx, rs, src.Name, healthEv, healthDetail, now)
-		alerts += n
+		healthAlerts = n
 		return err
 	}
 	newItems, err := p.store.CommitWith(ctx, st, items, func(tx *storage.Tx, it model.Item) error {
@@ -138,17 +145,26 @@ func (p *Pipeline) IngestStats(ctx context.Context, src config.Source, st model.
 		if err != nil {
 			return err
 		}
-		for _, m := range ms {
+		outcomes[it.Key] = outcome{alerts: n, created: isNew}
+		return nil
+	}, onState)
+	created, joined, alerts := 0, 0, healthAlerts
+	matched := map[string]int{}
+	for _, it := range newItems {
+		o, ok := outcomes[it.Key]
+		if !ok {
+			continue
+		}
+		for _, m := range matches[it.Key] {
 			matched[m.Rule]++
 		}
-		if isNew {
+		if o.created {
 			created++
 		} else {
 			joined++
 		}
-		alerts += n
-		return nil
-	}, onState)
+		alerts += o.alerts
+	}
 	if err != nil {
 		return stats, fmt.Errorf("ingest source %s: %w", src.Name, err)
 	}
