@@ -64,6 +64,13 @@ func (s *Store) Unseen(source string, keys []string) ([]bool, error) {
 // (no seen keys, items or state are written) and Commit returns the error
 // wrapped. On success it returns the new items as stored, in input order.
 // onNew may be nil.
+//
+// Commits of concurrent callers share one transaction and one fsync (see
+// group.go); Commit returns once its own writes are on disk. When another
+// caller's commit in the same transaction fails, the transaction is rolled
+// back and this one runs again, so onNew may be called more than once for
+// an item: it must write only to tx, or record its results by item key
+// (assign, never add up) so that a rerun replaces them.
 func (s *Store) Commit(ctx context.Context, st model.SourceState, items []model.Item,
 	onNew func(tx *Tx, it model.Item) error) ([]model.Item, error) {
 	return s.CommitWith(ctx, st, items, onNew, nil)
@@ -72,7 +79,7 @@ func (s *Store) Commit(ctx context.Context, st model.SourceState, items []model.
 // CommitWith is Commit with onState, which runs in the same Update after
 // the items and before the state is saved, so a change of the source's
 // own health (and the alert it causes) commits with that state or not at
-// all. onState may be nil.
+// all. onState may be nil; like onNew it may run more than once.
 func (s *Store) CommitWith(ctx context.Context, st model.SourceState, items []model.Item,
 	onNew func(tx *Tx, it model.Item) error, onState func(tx *Tx) error) ([]model.Item, error) {
 	if err := ctx.Err(); err != nil {
@@ -83,7 +90,8 @@ func (s *Store) CommitWith(ctx context.Context, st model.SourceState, items []mo
 	}
 	now := s.now().UTC()
 	var fresh []model.Item
-	err := s.update(func(tx *Tx) error {
+	err := s.batch(func(tx *Tx) error {
+		fresh = fresh[:0] // a batch may run this more than once
 		seen, err := tx.bucket(bucketSeen)
 		if err != nil {
 			return err
@@ -126,8 +134,9 @@ func (s *Store) CommitWith(ctx context.Context, st model.SourceState, items []mo
 		if err != nil {
 			return err
 		}
-		st.ItemsSeen += int64(len(fresh))
-		return putSourceState(sources, st)
+		saved := st
+		saved.ItemsSeen += int64(len(fresh))
+		return putSourceState(sources, saved)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("commit source %s: %w", st.Name, err)

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -356,5 +358,143 @@ func TestReplay(t *testing.T) {
 	}
 	if st, _ := s.SourceState("a"); st.ItemsSeen != 2 {
 		t.Errorf("Replay changed ItemsSeen to %d", st.ItemsSeen)
+	}
+}
+
+// waitQueued yields until n commits wait in s's group-commit queue.
+func waitQueued(s *Store, n int) {
+	for {
+		s.group.mu.Lock()
+		q := len(s.group.queue)
+		s.group.mu.Unlock()
+		if q >= n {
+			return
+		}
+		runtime.Gosched()
+	}
+}
+
+// TestCommitRerunInBatch queues two commits behind a running one, so they
+// share the next transaction, and makes one of them fail: the shared
+// transaction is rolled back and the other commit runs again, which must
+// store its items and count them in ItemsSeen once.
+func TestCommitRerunInBatch(t *testing.T) {
+	errBad := errors.New("bad item")
+	cases := []struct {
+		name          string
+		goodFirst     bool
+		wantGoodCalls int32 // onNew calls of the good commit's 2 items
+	}{
+		{"good queued first, run again after the failure", true, 4},
+		{"failing queued first", false, 2},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := openTest(t)
+			type result struct {
+				fresh []model.Item
+				err   error
+			}
+			// A running commit holds the transaction until both have queued.
+			entered, release := make(chan struct{}), make(chan struct{})
+			blockDone := make(chan result, 1)
+			go func() {
+				fresh, err := s.Commit(t.Context(), model.SourceState{Name: "blocker"}, []model.Item{newsItem("g:b", t0)},
+					func(*Tx, model.Item) error { close(entered); <-release; return nil })
+				blockDone <- result{fresh, err}
+			}()
+			<-entered
+
+			var goodCalls atomic.Int32
+			goodDone, badDone := make(chan result, 1), make(chan result, 1)
+			runGood := func() {
+				fresh, err := s.Commit(t.Context(), model.SourceState{Name: "good"},
+					[]model.Item{newsItem("g:1", t0), newsItem("g:2", t0)},
+					func(*Tx, model.Item) error { goodCalls.Add(1); return nil })
+				goodDone <- result{fresh, err}
+			}
+			runBad := func() {
+				fresh, err := s.Commit(t.Context(), model.SourceState{Name: "bad"}, []model.Item{newsItem("g:x", t0)},
+					func(*Tx, model.Item) error { return errBad })
+				badDone <- result{fresh, err}
+			}
+			first, second := runBad, runGood
+			if tc.goodFirst {
+				first, second = runGood, runBad
+			}
+			go first()
+			waitQueued(s, 1)
+			go second()
+			waitQueued(s, 2)
+			close(release)
+
+			if r := <-blockDone; r.err != nil || len(r.fresh) != 1 {
+				t.Fatalf("blocking commit: %d new, %v", len(r.fresh), r.err)
+			}
+			g, b := <-goodDone, <-badDone
+			if g.err != nil || len(g.fresh) != 2 {
+				t.Fatalf("good commit: %d new, %v; want 2, nil", len(g.fresh), g.err)
+			}
+			if !errors.Is(b.err, errBad) {
+				t.Fatalf("bad commit: %v, want errBad", b.err)
+			}
+			if got := goodCalls.Load(); got != tc.wantGoodCalls {
+				t.Errorf("good onNew ran %d times, want %d", got, tc.wantGoodCalls)
+			}
+			st, err := s.SourceState("good")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.ItemsSeen != 2 {
+				t.Errorf("ItemsSeen %d, want 2", st.ItemsSeen)
+			}
+			if _, err := s.Item("bad", "g:x"); !errors.Is(err, ErrNotFound) {
+				t.Errorf("item of the failed commit: %v, want ErrNotFound", err)
+			}
+		})
+	}
+}
+
+// TestCommitPanicInBatch: a panicking onNew panics in its own caller and
+// leaves the queue working for the others.
+func TestCommitPanicInBatch(t *testing.T) {
+	s := openTest(t)
+	entered, release := make(chan struct{}), make(chan struct{})
+	blockErr := make(chan error, 1)
+	go func() {
+		_, err := s.Commit(t.Context(), model.SourceState{Name: "blocker"}, []model.Item{newsItem("g:b", t0)},
+			func(*Tx, model.Item) error { close(entered); <-release; return nil })
+		blockErr <- err
+	}()
+	<-entered
+	panicked := make(chan any, 1)
+	go func() {
+		defer func() { panicked <- recover() }()
+		_, _ = s.Commit(t.Context(), model.SourceState{Name: "panicky"}, []model.Item{newsItem("g:p", t0)},
+			func(*Tx, model.Item) error { panic("boom") })
+	}()
+	waitQueued(s, 1)
+	goodErr := make(chan error, 1)
+	go func() {
+		_, err := s.Commit(t.Context(), model.SourceState{Name: "good"}, []model.Item{newsItem("g:1", t0)}, nil)
+		goodErr <- err
+	}()
+	waitQueued(s, 2)
+	close(release)
+	if err := <-blockErr; err != nil {
+		t.Fatalf("blocking commit: %v", err)
+	}
+	if r := <-panicked; r != "boom" {
+		t.Errorf("panicking commit recovered %v, want boom", r)
+	}
+	if err := <-goodErr; err != nil {
+		t.Fatalf("good commit: %v", err)
+	}
+	if _, err := s.Item("good", "g:1"); err != nil {
+		t.Errorf("good item: %v", err)
+	}
+	// The queue still works.
+	if _, err := s.Commit(t.Context(), model.SourceState{Name: "after"}, []model.Item{newsItem("g:2", t0)}, nil); err != nil {
+		t.Errorf("commit after the panic: %v", err)
 	}
 }

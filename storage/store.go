@@ -74,6 +74,8 @@ type Store struct {
 
 	// cands caches decoded open candidates for write transactions.
 	cands candCache
+	// group queues Commit calls for shared transactions (group.go).
+	group groupCommit
 }
 
 // lockedError is the error Open returns on lock timeout: its message is

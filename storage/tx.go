@@ -50,11 +50,28 @@ func (s *Store) update(fn func(tx *Tx) error) (err error) {
 			s.cands.reset()
 		}
 	}()
-	return s.db.Update(func(btx *bolt.Tx) error {
+	return s.db.Update(s.txFunc(fn))
+}
+
+// txFunc adapts fn to bbolt: a Tx invalidated when fn returns, and the
+// candidate cache emptied at once when fn fails or panics, before a batch
+// reruns its other calls on a cache that may hold changes of the
+// rolled-back transaction.
+func (s *Store) txFunc(fn func(tx *Tx) error) func(*bolt.Tx) error {
+	return func(btx *bolt.Tx) (err error) {
 		tx := &Tx{tx: btx, s: s}
-		defer func() { tx.done = true }()
+		defer func() {
+			tx.done = true
+			if r := recover(); r != nil {
+				s.cands.reset()
+				panic(r)
+			}
+			if err != nil {
+				s.cands.reset()
+			}
+		}()
 		return fn(tx)
-	})
+	}
 }
 
 // view runs fn in one bbolt View. Write methods fail inside it (bbolt
