@@ -4,11 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 
 	"github.com/tierwatch/tierwatch/review"
-	"github.com/tierwatch/tierwatch/storage"
 	"github.com/tierwatch/tierwatch/timeline"
 )
+
+// exporter writes accepted, not yet exported candidates into dir: a
+// review.Queue on the store when no daemon runs, a review.Client of the
+// daemon's API (which writes as the daemon's user) when one does.
+type exporter interface {
+	Export(ctx context.Context, dir string) ([]timeline.Written, error)
+}
 
 // cmdExport writes accepted, not yet exported candidates as timeline event
 // files (--dir), or checks a directory of event files (--validate).
@@ -35,15 +42,22 @@ func cmdExport(e *env, args []string) error {
 	if *dir == "" {
 		return &exitError{code: 2, err: errors.New("export needs --dir DIR (or review.export_dir in the config)")}
 	}
-	store, err := openStore(cfg)
-	if errors.Is(err, storage.ErrLocked) {
-		return fmt.Errorf("%w; stop the daemon to export (the store allows one process)", err)
+	// The daemon resolves nothing against the caller's directory.
+	abs, err := filepath.Abs(*dir)
+	if err != nil {
+		return fmt.Errorf("export to %s: %w", *dir, err)
 	}
+	*dir = abs
+	store, client, err := openLocalOrDaemon(cfg)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	written, err := review.NewQueue(store, nil, nil).Export(context.Background(), *dir)
+	var x exporter = client
+	if store != nil {
+		defer store.Close()
+		x = review.NewQueue(store, nil, nil)
+	}
+	written, err := x.Export(context.Background(), *dir)
 	for _, w := range written {
 		fmt.Fprintf(e.stdout, "wrote %s (candidate %s)\n", w.File, w.CandidateID)
 	}

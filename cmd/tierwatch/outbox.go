@@ -1,20 +1,24 @@
 package main
 
 // `tierwatch outbox list|retry|drop`: show and handle alerts waiting in the
-// outbox and dead letters. These open the store, so they run while the
-// daemon is stopped.
+// outbox and dead letters, on the store when no daemon runs and through
+// the daemon's review API when one does.
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
 
+	"github.com/tierwatch/tierwatch/model"
 	"github.com/tierwatch/tierwatch/notify"
+	"github.com/tierwatch/tierwatch/review"
 )
 
 func cmdOutbox(e *env, args []string) error {
+	const usage = "usage: tierwatch outbox list [--state pending|dead] [--json] | retry ID|--all-dead | drop ID"
 	if len(args) == 0 {
-		return errors.New("usage: tierwatch outbox list [--state pending|dead] [--json] | retry ID|--all-dead | drop ID")
+		return errors.New(usage)
 	}
 	sub, args := args[0], args[1:]
 	fs := newFlags(e, "outbox "+sub)
@@ -30,30 +34,101 @@ func cmdOutbox(e *env, args []string) error {
 	case sub == "retry" && (id == "") == *allDead:
 	case sub == "drop" && id != "":
 	default:
-		return fmt.Errorf("usage: tierwatch outbox list [--state S] [--json] | retry ID|--all-dead | drop ID")
+		return errors.New(usage)
 	}
 	cfg, err := e.loadConfig()
 	if err != nil {
 		return err
 	}
-	store, err := openStore(cfg)
+	store, client, err := openLocalOrDaemon(cfg)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	var ob review.OutboxAdmin = client
+	if store != nil {
+		defer store.Close()
+		ob = storeOutbox{admin: store, now: time.Now}
+	}
+	ctx := context.Background()
 	switch sub {
 	case "list":
-		return notify.ListOutbox(e.stdout, store, *state, *asJSON)
+		recs, err := ob.Outbox(ctx, *state)
+		if err != nil {
+			return err
+		}
+		return notify.ListOutbox(e.stdout, listedOutbox(recs), *state, *asJSON)
 	case "retry":
-		n, err := notify.RetryOutbox(store, id, time.Now())
+		n, err := ob.RetryOutbox(ctx, id)
 		if n > 0 {
 			fmt.Fprintf(e.stdout, "requeued %d record(s)\n", n)
 		}
 		return err
 	}
-	if err := notify.DropOutbox(store, id); err != nil {
+	if err := ob.DropOutbox(ctx, id); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "dropped %s\n", id)
 	return nil
 }
+
+// storeOutbox is the review.OutboxAdmin over the store: the CLI's when it
+// holds the store, the daemon's behind its API.
+type storeOutbox struct {
+	admin notify.Admin
+	now   func() time.Time
+}
+
+// Outbox returns the records in state ("" = all).
+func (o storeOutbox) Outbox(_ context.Context, state string) ([]model.OutboxRecord, error) {
+	return o.admin.Outbox(state)
+}
+
+// RetryOutbox requeues dead record id, or every dead one when id is "". A
+// named record that is not dead gives an error wrapping review.ErrConflict.
+func (o storeOutbox) RetryOutbox(_ context.Context, id string) (int, error) {
+	g := &deadGuard{Admin: o.admin}
+	n, err := notify.RetryOutbox(g, id, o.now())
+	if err != nil && g.sawLive {
+		return n, fmt.Errorf("%w (%w)", err, review.ErrConflict)
+	}
+	return n, err
+}
+
+// DropOutbox deletes record id whatever its state.
+func (o storeOutbox) DropOutbox(_ context.Context, id string) error {
+	return notify.DropOutbox(o.admin, id)
+}
+
+// deadGuard notes whether a retry met a record that is not dead, which
+// notify.RetryOutbox refuses without a sentinel; the API answers that with
+// 409 rather than 500.
+type deadGuard struct {
+	notify.Admin
+	sawLive bool
+}
+
+func (g *deadGuard) OutboxResult(id string, fn func(*model.OutboxRecord)) error {
+	return g.Admin.OutboxResult(id, func(r *model.OutboxRecord) {
+		if r.State != model.OutboxDead {
+			g.sawLive = true
+		}
+		fn(r)
+	})
+}
+
+// listedOutbox hands records already fetched (from the store or the API)
+// to notify.ListOutbox, so both print alike. It only lists.
+type listedOutbox []model.OutboxRecord
+
+func (l listedOutbox) Outbox(string) ([]model.OutboxRecord, error) { return l, nil }
+
+func (listedOutbox) OutboxResult(id string, _ func(*model.OutboxRecord)) error {
+	return fmt.Errorf("update outbox record %s: %w", id, errListOnly)
+}
+
+func (listedOutbox) OutboxDrop(id string) error {
+	return fmt.Errorf("drop outbox record %s: %w", id, errListOnly)
+}
+
+// errListOnly is returned by listedOutbox's changing methods.
+var errListOnly = errors.New("a fetched outbox listing cannot change records")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -13,7 +12,6 @@ import (
 	"github.com/tierwatch/tierwatch/config"
 	"github.com/tierwatch/tierwatch/model"
 	"github.com/tierwatch/tierwatch/review"
-	"github.com/tierwatch/tierwatch/storage"
 )
 
 // decider is what the decision subcommands need: a review.Queue on the
@@ -32,23 +30,14 @@ const cliLockTimeout = 500 * time.Millisecond
 // openDecider opens the store, or, when the daemon holds it, returns a
 // client of the daemon's API (unix socket first, then TCP with the token).
 func openDecider(cfg *config.Config) (decider, func(), error) {
-	store, err := storage.Open(cfg.StateDir, storage.Options{LockTimeout: cliLockTimeout})
-	if err == nil {
-		return review.NewQueue(store, nil, nil), func() { _ = store.Close() }, nil
-	}
-	if !errors.Is(err, storage.ErrLocked) {
+	store, client, err := openLocalOrDaemon(cfg)
+	if err != nil {
 		return nil, nil, err
 	}
-	rc := cfg.Review
-	if sock := rc.Abs(cfg.File, rc.Socket); sock != "" {
-		if _, serr := os.Stat(sock); serr == nil {
-			return review.NewSocketClient(sock), func() {}, nil
-		}
+	if client != nil {
+		return client, func() {}, nil
 	}
-	if rc.Addr != "" && rc.Token.IsSet() {
-		return review.NewClient(rc.Addr, rc.Token.Value()), func() {}, nil
-	}
-	return nil, nil, fmt.Errorf("%w, and its review API is not reachable (set review.token or review.socket)", err)
+	return review.NewQueue(store, nil, nil), func() { _ = store.Close() }, nil
 }
 
 // decisionFlags are the flags of the decision subcommands.

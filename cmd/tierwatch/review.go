@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/tierwatch/tierwatch/config"
@@ -26,7 +27,20 @@ func withReview(d *daemon) error {
 	log := d.log.With("stage", "review")
 	q := review.NewQueue(d.store, nil, log)
 	flagKnown(context.Background(), d.cfg, q, log)
-	srv, err := review.NewServer(q, review.Options{Token: rc.Token.Value(), SessionTTL: rc.SessionTTL, Log: log})
+	// The operator endpoints list the sources of the config running now
+	// (a reload swaps it) with the scheduler's next ticks.
+	var sources atomic.Pointer[[]config.Source]
+	sources.Store(&d.cfg.Sources)
+	d.reloaders = append(d.reloaders, func(cfg *config.Config) error {
+		sources.Store(&cfg.Sources)
+		return nil
+	})
+	srv, err := review.NewServer(q, review.Options{
+		Token: rc.Token.Value(), SessionTTL: rc.SessionTTL, Log: log,
+		Sources: sourceTable{sources: func() []config.Source { return *sources.Load() }, store: d.store, next: d.sched.Next},
+		Outbox:  storeOutbox{admin: d.store, now: time.Now},
+		Replay:  replayer(d.pipe.ingest),
+	})
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"text/tabwriter"
@@ -9,17 +10,18 @@ import (
 	"github.com/tierwatch/tierwatch/config"
 	"github.com/tierwatch/tierwatch/model"
 	"github.com/tierwatch/tierwatch/monitor"
+	"github.com/tierwatch/tierwatch/review"
+	"github.com/tierwatch/tierwatch/storage"
 )
 
-// sourceRow is one line of `tierwatch sources`.
-type sourceRow struct {
-	Name       string            `json:"name"`
-	Type       string            `json:"type"`
-	Schedule   string            `json:"schedule"`
-	Disabled   bool              `json:"disabled,omitempty"`
-	NextRun    time.Time         `json:"next_run,omitzero"`
-	State      model.SourceState `json:"state"`
-	BudgetLeft *int              `json:"budget_left,omitempty"`
+// sourceRow is one line of `tierwatch sources`, the same offline and
+// through the daemon.
+type sourceRow = review.SourceRow
+
+// sourceLister gives the rows: a sourceTable on the store when no daemon
+// runs, a review.Client of the daemon's API when one does.
+type sourceLister interface {
+	Sources(ctx context.Context) ([]review.SourceRow, error)
 }
 
 func cmdSources(e *env, args []string) error {
@@ -32,26 +34,28 @@ func cmdSources(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	store, err := openStore(cfg)
+	store, client, err := openLocalOrDaemon(cfg)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	now := time.Now()
-	var rows []sourceRow
-	for _, s := range cfg.Sources {
-		st, err := store.SourceState(s.Name)
-		if err != nil {
-			return err
-		}
-		rows = append(rows, sourceRow{Name: s.Name, Type: s.Type, Schedule: s.Schedule, Disabled: s.Disabled,
-			NextRun: nextRun(s, st, now), State: st, BudgetLeft: budgetLeft(s, st, now)})
+	var l sourceLister = client
+	if store != nil {
+		defer store.Close()
+		l = sourceTable{sources: func() []config.Source { return cfg.Sources }, store: store}
+	}
+	rows, err := l.Sources(context.Background())
+	if err != nil {
+		return err
 	}
 	if *asJSON {
+		if rows == nil {
+			rows = []sourceRow{}
+		}
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(rows)
 	}
+	now := time.Now()
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SOURCE\tTYPE\tLAST SUCCESS\tERRORS\tLAST ERROR\tNEXT RUN\tITEMS SEEN\tBUDGET LEFT")
 	for _, r := range rows {
@@ -69,18 +73,55 @@ func cmdSources(e *env, args []string) error {
 	return tw.Flush()
 }
 
-// nextRun is when the daemon would next poll s: its next tick, or later
-// while it backs off after errors.
-func nextRun(s config.Source, st model.SourceState, now time.Time) time.Time {
+// sourceTable builds the rows from the config's sources and the stored
+// state. The daemon serves one with its scheduler's ticks (review.go); the
+// CLI uses one without when it holds the store. It is safe for concurrent
+// use when sources and next are.
+type sourceTable struct {
+	sources func() []config.Source
+	store   *storage.Store
+	// next returns the scheduler's next tick per source; nil when no
+	// scheduler runs, and the tick is then computed from the last attempt.
+	next func() map[string]time.Time
+}
+
+// Sources returns one row per configured source, in config order.
+func (t sourceTable) Sources(ctx context.Context) ([]review.SourceRow, error) {
+	now := time.Now()
+	var ticks map[string]time.Time
+	if t.next != nil {
+		ticks = t.next()
+	}
+	var rows []review.SourceRow
+	for _, s := range t.sources() {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("list sources: %w", err)
+		}
+		st, err := t.store.SourceState(s.Name)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, review.SourceRow{Name: s.Name, Type: s.Type, Schedule: s.Schedule, Disabled: s.Disabled,
+			NextRun: nextRun(s, st, ticks[s.Name], now), State: st, BudgetLeft: budgetLeft(s, st, now)})
+	}
+	return rows, nil
+}
+
+// nextRun is when the daemon would next poll s: its next tick (tick, the
+// scheduler's own, when known; else the one after the last attempt), or
+// later while it backs off after errors.
+func nextRun(s config.Source, st model.SourceState, tick, now time.Time) time.Time {
 	sched, err := config.ParseSchedule(s.Schedule)
 	if err != nil {
 		return time.Time{}
 	}
-	from := st.LastAttempt
-	if from.IsZero() {
-		return now
+	next := tick
+	if next.IsZero() {
+		if st.LastAttempt.IsZero() {
+			return now
+		}
+		next = sched.Next(st.LastAttempt)
 	}
-	next := sched.Next(from)
 	for next.Before(st.NextRun) {
 		next = sched.Next(next)
 	}
