@@ -52,117 +52,100 @@ func notServed(w http.ResponseWriter, r *http.Request) {
 	writeError(w, http.StatusNotImplemented, "unavailable", fmt.Sprintf("%s: %v", r.URL.Path, errNotServed))
 }
 
-func (s *Server) listSources(w http.ResponseWriter, r *http.Request, _ principal) {
-	if s.sources == nil {
+// serveOp answers 501 unless served, else runs op and writes its value as
+// JSON or its error with the matching status.
+func (s *Server) serveOp(w http.ResponseWriter, r *http.Request, served bool, op func() (any, error)) {
+	if !served {
 		notServed(w, r)
 		return
 	}
-	rows, err := s.sources.Sources(r.Context())
+	v, err := op()
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if rows == nil {
-		rows = []SourceRow{}
-	}
-	writeJSON(w, http.StatusOK, rows)
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (s *Server) listSources(w http.ResponseWriter, r *http.Request, _ principal) {
+	s.serveOp(w, r, s.sources != nil, func() (any, error) {
+		rows, err := s.sources.Sources(r.Context())
+		if rows == nil {
+			rows = []SourceRow{}
+		}
+		return rows, err
+	})
 }
 
 func (s *Server) listOutbox(w http.ResponseWriter, r *http.Request, _ principal) {
-	if s.outbox == nil {
-		notServed(w, r)
-		return
-	}
-	recs, err := s.outbox.Outbox(r.Context(), r.URL.Query().Get("state"))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if recs == nil {
-		recs = []model.OutboxRecord{}
-	}
-	writeJSON(w, http.StatusOK, recs)
+	s.serveOp(w, r, s.outbox != nil, func() (any, error) {
+		recs, err := s.outbox.Outbox(r.Context(), r.URL.Query().Get("state"))
+		if recs == nil {
+			recs = []model.OutboxRecord{}
+		}
+		return recs, err
+	})
 }
 
 // retryOutbox serves both retry routes: with {id} one record, without it
 // (retry-dead) every dead record.
 func (s *Server) retryOutbox(w http.ResponseWriter, r *http.Request, _ principal) {
-	if s.outbox == nil {
-		notServed(w, r)
-		return
-	}
-	n, err := s.outbox.RetryOutbox(r.Context(), r.PathValue("id"))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, requeuedBody{Requeued: n})
+	s.serveOp(w, r, s.outbox != nil, func() (any, error) {
+		n, err := s.outbox.RetryOutbox(r.Context(), r.PathValue("id"))
+		return requeuedBody{Requeued: n}, err
+	})
 }
 
 func (s *Server) dropOutbox(w http.ResponseWriter, r *http.Request, _ principal) {
-	if s.outbox == nil {
-		notServed(w, r)
-		return
-	}
-	id := r.PathValue("id")
-	if err := s.outbox.DropOutbox(r.Context(), id); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, droppedBody{Dropped: id})
+	s.serveOp(w, r, s.outbox != nil, func() (any, error) {
+		id := r.PathValue("id")
+		return droppedBody{Dropped: id}, s.outbox.DropOutbox(r.Context(), id)
+	})
 }
 
 // runReplay runs the daemon's replay. One replay runs at a time; a second
 // gets 409 conflict.
 func (s *Server) runReplay(w http.ResponseWriter, r *http.Request, _ principal) {
-	if s.replay == nil {
-		notServed(w, r)
-		return
-	}
-	var since time.Time
-	if v := r.URL.Query().Get("since"); v != "" {
-		t, err := time.Parse(time.DateOnly, v)
-		if err != nil {
-			s.fail(w, r, fmt.Errorf("replay since %q: want YYYY-MM-DD: %w", v, ErrInvalid))
-			return
+	s.serveOp(w, r, s.replay != nil, func() (any, error) {
+		var since time.Time
+		if v := r.URL.Query().Get("since"); v != "" {
+			t, err := time.Parse(time.DateOnly, v)
+			if err != nil {
+				return nil, fmt.Errorf("replay since %q: want YYYY-MM-DD: %w", v, ErrInvalid)
+			}
+			since = t
 		}
-		since = t
-	}
-	if !s.replaying.TryLock() {
-		s.fail(w, r, fmt.Errorf("replay: %w: a replay is already running", ErrConflict))
-		return
-	}
-	defer s.replaying.Unlock()
-	extendDeadline(w)
-	st, err := s.replay.Replay(r.Context(), since)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, st)
+		if !s.replaying.TryLock() {
+			return nil, fmt.Errorf("replay: %w: a replay is already running", ErrConflict)
+		}
+		defer s.replaying.Unlock()
+		extendDeadline(w)
+		return s.replay.Replay(r.Context(), since)
+	})
 }
 
 // runExport exports accepted candidates into dir, which must be absolute:
 // the daemon's working directory means nothing to the caller. The daemon
 // writes the files as its own user.
 func (s *Server) runExport(w http.ResponseWriter, r *http.Request, _ principal) {
-	dir := r.URL.Query().Get("dir")
-	if dir == "" || !filepath.IsAbs(dir) {
-		s.fail(w, r, fmt.Errorf("export to %q: %w: dir must be an absolute path", dir, ErrInvalid))
-		return
-	}
-	extendDeadline(w)
-	// Export writes what it can and reports the rest, so its error is a
-	// problem in a 200 answer, as the CLI prints it after the files.
-	written, err := s.q.Export(r.Context(), filepath.Clean(dir))
-	out := exportBody{Written: make([]exportedFile, 0, len(written))}
-	for _, wr := range written {
-		out.Written = append(out.Written, exportedFile{CandidateID: wr.CandidateID, ID: wr.ID, File: wr.File})
-	}
-	if err != nil {
-		out.Problems = err.Error()
-	}
-	writeJSON(w, http.StatusOK, out)
+	s.serveOp(w, r, true, func() (any, error) {
+		dir := r.URL.Query().Get("dir")
+		if dir == "" || !filepath.IsAbs(dir) {
+			return nil, fmt.Errorf("export to %q: %w: dir must be an absolute path", dir, ErrInvalid)
+		}
+		extendDeadline(w)
+		// Export writes what it can and reports the rest, so its error is
+		// a problem in a 200 answer, as the CLI prints it after the files.
+		written, err := s.q.Export(r.Context(), filepath.Clean(dir))
+		out := exportBody{Written: make([]exportedFile, 0, len(written))}
+		for _, wr := range written {
+			out.Written = append(out.Written, exportedFile{CandidateID: wr.CandidateID, ID: wr.ID, File: wr.File})
+		}
+		if err != nil {
+			out.Problems = err.Error()
+		}
+		return out, nil
+	})
 }
 
 // extendDeadline lifts the server's 30s write timeout for a long operation
