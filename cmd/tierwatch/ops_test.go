@@ -199,6 +199,9 @@ func TestOpsThroughDaemon(t *testing.T) {
 		{"replay", "--since", "2019-01-01"},
 		{"outbox", "retry", "nope"},
 		{"outbox", "drop", "nope"},
+		{"queue", "list", "--json"},
+		{"queue", "show", acc.ID, "--json"},
+		{"queue", "show", "nope"},
 	}
 	type result struct {
 		out, errOut string

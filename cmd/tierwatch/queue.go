@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -148,18 +149,19 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
-// candidates reads candidates from the store.
+// candidates reads candidates from the store, or through the daemon's API
+// while it holds the store.
 func (e *env) candidates(status string) ([]model.Candidate, error) {
 	cfg, err := e.loadConfig()
 	if err != nil {
 		return nil, err
 	}
-	store, err := openStore(cfg)
+	d, closeFn, err := openDecider(cfg)
 	if err != nil {
 		return nil, err
 	}
-	defer store.Close()
-	return store.Candidates(status)
+	defer closeFn()
+	return d.Candidates(context.Background(), status)
 }
 
 func (e *env) candidate(id string) (model.Candidate, error) {
@@ -167,10 +169,10 @@ func (e *env) candidate(id string) (model.Candidate, error) {
 	if err != nil {
 		return model.Candidate{}, err
 	}
-	store, err := openStore(cfg)
+	d, closeFn, err := openDecider(cfg)
 	if err != nil {
 		return model.Candidate{}, err
 	}
-	defer store.Close()
-	return store.Candidate(id)
+	defer closeFn()
+	return d.Candidate(context.Background(), id)
 }
