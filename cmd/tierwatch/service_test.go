@@ -207,13 +207,11 @@ func TestMetricsScrapedFromRunningBinary(t *testing.T) {
 	defer d.stop(t)
 	base := metricsURL(t, d)
 
-	var body string
-	waitUntil(t, d, "both first polls in /metrics", func() bool {
-		_, body = httpGet(t, base+"/metrics")
-		return strings.Contains(body, `tierwatch_fetches_total{result="ok",source="feed-0"} 1`) &&
-			strings.Contains(body, `tierwatch_fetches_total{result="ok",source="feed-1"} 1`)
-	})
-	for _, series := range []string{
+	// The series are set by different hooks (fetch result, ingest stats,
+	// source state) a moment apart, so wait for all of them, not one.
+	series := []string{
+		`tierwatch_fetches_total{result="ok",source="feed-0"} 1`,
+		`tierwatch_fetches_total{result="ok",source="feed-1"} 1`,
 		`tierwatch_fetch_duration_seconds_count{result="ok"} 2`,
 		`tierwatch_items_total{source="feed-0",state="new"} 4`,
 		`tierwatch_items_total{source="feed-0",state="seen"} 0`,
@@ -226,10 +224,23 @@ func TestMetricsScrapedFromRunningBinary(t *testing.T) {
 		`tierwatch_store_read_ok 1`,
 		`go_goroutines `,
 		`process_resident_memory_bytes `,
-	} {
-		if !strings.Contains(body, "\n"+series) {
-			t.Errorf("scrape lacks %q", series)
+	}
+	missing := func(body string) []string {
+		var out []string
+		for _, s := range series {
+			if !strings.Contains(body, "\n"+s) {
+				out = append(out, s)
+			}
 		}
+		return out
+	}
+	var body string
+	waitUntil(t, d, "every series in /metrics after both first polls", func() bool {
+		_, body = httpGet(t, base+"/metrics")
+		return len(missing(body)) == 0
+	})
+	if m := missing(body); len(m) > 0 {
+		t.Errorf("scrape lacks %q", m)
 	}
 	for path, want := range map[string]string{"/healthz": "ok\n", "/readyz": "ok\n"} {
 		if code, got := httpGet(t, base+path); code != 200 || got != want {
