@@ -85,6 +85,40 @@ func (cc *candCache) stored(b *bolt.Bucket, id []byte) *model.Candidate {
 	return &idx
 }
 
+// store caches c as the decoding of raw, the bytes just written at id. c
+// must be private to the cache (a clone) and raw must not change.
+func (cc *candCache) store(id string, raw []byte, c *model.Candidate) {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	if cc.m == nil {
+		cc.m = map[string]cachedCand{}
+	}
+	cc.m[id] = cachedCand{raw: raw, c: c, index: model.Candidate{
+		ID: c.ID, Version: c.Version, Status: c.Status, LastSeen: c.LastSeen, Keys: slices.Clone(c.Keys)}}
+}
+
+// cloneCandidate returns a deep copy of c: every slice is copied, so the
+// copy shares no memory the caller could change. TestCloneCandidateIsDeep
+// fails when model.Candidate gains a reference field this does not copy.
+func cloneCandidate(c *model.Candidate) *model.Candidate {
+	d := *c
+	d.Actors = slices.Clone(c.Actors)
+	d.Tags = slices.Clone(c.Tags)
+	d.Rules = slices.Clone(c.Rules)
+	d.Sources = slices.Clone(c.Sources)
+	d.Keys = slices.Clone(c.Keys)
+	d.Routes = slices.Clone(c.Routes)
+	d.History = slices.Clone(c.History)
+	if c.Matches != nil {
+		d.Matches = make([]model.Match, len(c.Matches))
+		for i, m := range c.Matches {
+			m.Hits = slices.Clone(m.Hits)
+			d.Matches[i] = m
+		}
+	}
+	return &d
+}
+
 // drop forgets id.
 func (cc *candCache) drop(id string) {
 	cc.mu.Lock()

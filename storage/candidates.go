@@ -14,6 +14,7 @@ package storage
 
 import (
 	"bytes"
+	"encoding/json"
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
@@ -250,7 +251,18 @@ func (tx *Tx) saveCandidate(old, c *model.Candidate) error {
 			return err
 		}
 	}
-	return putJSON(cands, id, c)
+	data, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("encode %q: %w", id, err)
+	}
+	if err := cands.Put(id, data); err != nil {
+		return err
+	}
+	// The next OpenCandidatesSince would decode these bytes again; a joined
+	// candidate is saved once per source, so that decode grew with the
+	// candidate's size times its sources. A private copy is cheaper.
+	tx.s.cands.store(c.ID, data, cloneCandidate(c))
+	return nil
 }
 
 // Candidate returns the candidate id, or an error wrapping ErrNotFound.
