@@ -14,10 +14,10 @@ package storage
 
 import (
 	"bytes"
-	"encoding/json"
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
