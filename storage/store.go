@@ -101,6 +101,15 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
 	path := filepath.Join(dir, FileName)
+	// bbolt silently initialises an empty file as a new database. An empty
+	// store file is a store that lost its contents (an operator's "> file",
+	// a broken disk); starting afresh on it would forget every seen item
+	// and alert on all of them again, so refuse and say what to do. (A file
+	// another process is creating at this instant is empty for microseconds
+	// under its lock; that race is accepted.)
+	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Size() == 0 {
+		return nil, fmt.Errorf("open store %s: %w", path, ErrEmpty)
+	}
 	timeout := opts.LockTimeout
 	if timeout <= 0 {
 		timeout = DefaultLockTimeout
@@ -130,6 +139,11 @@ func Open(dir string, opts Options) (*Store, error) {
 }
 
 var errBoltPanic = errors.New("bbolt panicked reading the file")
+
+// ErrEmpty is returned by Open when the store file exists but holds no
+// bytes.
+var ErrEmpty = errors.New("the store file is empty (0 bytes): restore it from a backup (tierwatch backup), " +
+	"or delete it to start a new store, in which every item of every feed is new again")
 
 // openBolt calls bolt.Open and turns a panic on a damaged file into an
 // error. bbolt validates the meta pages' checksums, so a panic needs a file

@@ -156,6 +156,7 @@ func TestOpenRejectsForeignFiles(t *testing.T) {
 		write func(t *testing.T, path string)
 		want  string
 	}{
+		{"empty file", writeBytes(nil), "the store file is empty (0 bytes)"},
 		{"short text", writeBytes([]byte("hello, not a database\n")), "not a tierwatch store (invalid database)"},
 		{"zeros", writeBytes(make([]byte, 16<<10)), "not a tierwatch store (invalid database)"},
 		{"random noise", writeBytes(noise), "not a tierwatch store (invalid database)"},

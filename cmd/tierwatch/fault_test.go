@@ -151,6 +151,11 @@ var corruptions = []struct {
 		rand.Read(b)
 		writeFile(t, path, b)
 	}},
+	{"truncated to zero bytes", func(t *testing.T, path string) {
+		if err := os.Truncate(path, 0); err != nil {
+			t.Fatal(err)
+		}
+	}},
 	{"truncated to the meta pages", func(t *testing.T, path string) {
 		if err := os.Truncate(path, 8192); err != nil {
 			t.Fatal(err)
