@@ -23,21 +23,33 @@ func resetPeakRSS() string {
 // peakRSS returns VmHWM from /proc/self/status in bytes, falling back to
 // getrusage's lifetime peak.
 func peakRSS() int64 {
+	if kb, ok := statusKB("VmHWM:"); ok {
+		return kb * 1024
+	}
+	return maxRSS()
+}
+
+// anonRSS returns RssAnon (resident anonymous memory: heap, stacks; not
+// the store's file-backed mmap) in bytes, or 0 where unknown.
+func anonRSS() int64 {
+	kb, _ := statusKB("RssAnon:")
+	return kb * 1024
+}
+
+// statusKB reads one "Name:   123 kB" line of /proc/self/status.
+func statusKB(field string) (int64, bool) {
 	data, err := os.ReadFile("/proc/self/status")
 	if err != nil {
-		return maxRSS()
+		return 0, false
 	}
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for sc.Scan() {
-		rest, ok := bytes.CutPrefix(sc.Bytes(), []byte("VmHWM:"))
+		rest, ok := bytes.CutPrefix(sc.Bytes(), []byte(field))
 		if !ok {
 			continue
 		}
 		kb, err := strconv.ParseInt(string(bytes.TrimSpace(bytes.TrimSuffix(bytes.TrimSpace(rest), []byte("kB")))), 10, 64)
-		if err != nil {
-			break
-		}
-		return kb * 1024
+		return kb, err == nil
 	}
-	return maxRSS()
+	return 0, false
 }

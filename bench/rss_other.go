@@ -9,3 +9,5 @@ const maxrssUnit = 1
 func resetPeakRSS() string { return "process" }
 
 func peakRSS() int64 { return maxRSS() }
+
+func anonRSS() int64 { return 0 }

@@ -254,6 +254,7 @@ func medianFigures(fs []Figures) Figures {
 	m.Wall = median(fs, func(f Figures) time.Duration { return f.Wall })
 	m.CPU = median(fs, func(f Figures) time.Duration { return f.CPU })
 	m.PeakRSS = median(fs, func(f Figures) int64 { return f.PeakRSS })
+	m.PeakAnon = median(fs, func(f Figures) int64 { return f.PeakAnon })
 	m.Alloc = median(fs, func(f Figures) uint64 { return f.Alloc })
 	m.Mallocs = median(fs, func(f Figures) uint64 { return f.Mallocs })
 	return m

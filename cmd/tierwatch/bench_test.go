@@ -69,8 +69,8 @@ func TestBenchCommand(t *testing.T) {
 					t.Errorf("%s: no wall time", ph)
 				}
 			}
-			if len(rep.Targets) != 6 {
-				t.Errorf("%d targets, want 6", len(rep.Targets))
+			if len(rep.Targets) != 7 {
+				t.Errorf("%d targets, want 7", len(rep.Targets))
 			}
 		}},
 		{"soak table", []string{"--soak", "--feeds", "24", "--items", "10", "--cycles", "6", "--keep", "2"}, func(t *testing.T, out []byte) {
