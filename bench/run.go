@@ -189,11 +189,18 @@ func runSize(ctx context.Context, opts Options, gen *Generator, n int, run uint6
 		return nil
 	}
 
+	// An unmeasured pass over the feeds first, so the cold cycle does not
+	// pay alone for what any first pass in the process pays (server and
+	// generator buffers, the heap growing to its working size) and the
+	// floor after it does not get those for free.
+	client := &http.Client{Transport: NewTransport()}
+	defer client.CloseIdleConnections()
+	if _, err := Floor(ctx, client, srv.URLs(), FloorOptions{Concurrency: opts.Concurrency, NoImageScan: true}); err != nil {
+		return nil, fmt.Errorf("warm-up: %w", err)
+	}
 	if err := cycle(PhaseCold, n*opts.Items, prof); err != nil {
 		return nil, err
 	}
-	client := &http.Client{Transport: NewTransport()}
-	defer client.CloseIdleConnections()
 	for _, ph := range []struct {
 		name    string
 		noImage bool
