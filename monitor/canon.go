@@ -57,7 +57,7 @@ func CanonicalURL(raw string) string {
 	if (u.Scheme == "http" && port == "80") || (u.Scheme == "https" && port == "443") {
 		port = ""
 	}
-	host = strings.TrimSuffix(host, ".")
+	host = strings.TrimRight(host, ".") // all trailing dots: "googl.." must canonicalise in one pass
 	if host == "" || !utf8.ValidString(host) {
 		return ""
 	}
