@@ -9,6 +9,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -180,6 +181,11 @@ func (s *Source) Validate() []Problem {
 	if s.URL == "" {
 		add("url", "must be set")
 	} else if u, err := url.Parse(s.URL); err != nil {
+		// The *url.Error repeats the URL, which may carry a key in its
+		// query string; report only the cause.
+		if ue, ok := errors.AsType[*url.Error](err); ok {
+			err = ue.Err
+		}
 		add("url", "not a URL: %v", err)
 	} else {
 		switch u.Scheme {

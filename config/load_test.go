@@ -215,3 +215,25 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// A source URL that does not parse may carry a key in its query string
+// (SAM.gov takes api_key there); the report names the problem, never the URL.
+func TestLoadKeepsBadSourceURLOutOfProblems(t *testing.T) {
+	tests := []struct{ name, url string }{
+		{"bad host", "https://api sam.gov/opportunities/v2/search?api_key=TOPSECRET"},
+		{"bad port", "https://api.sam.gov:port/x?api_key=TOPSECRET"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			yaml := "sources:\n  - name: a\n    url: \"" + tt.url + "\"\n"
+			dir := writeFiles(t, map[string]string{"config.yaml": yaml})
+			_, err := LoadWith(filepath.Join(dir, "config.yaml"), env(nil))
+			if err == nil {
+				t.Fatal("Load accepted an unparsable url")
+			}
+			if got := err.Error(); strings.Contains(got, "TOPSECRET") || !strings.Contains(got, "sources[0].url: not a URL") {
+				t.Errorf("report %q: want the url problem without the url", got)
+			}
+		})
+	}
+}
