@@ -92,10 +92,15 @@ func (s *Scheduler) Set(sources []config.Source) error {
 		id := s.cron.Schedule(sched, s.job(src))
 		s.entries[name] = scheduled{id: id, src: src}
 		if s.isDueLocked(src, sched) {
+			// Take the wrapped job now (it shares SkipIfStillRunning's
+			// state with the ticks): by the time the goroutine runs, a
+			// reload may have removed the entry, and a removed entry's
+			// zero value has no job.
+			run := s.cron.Entry(id).WrappedJob
 			s.wg.Add(1)
 			go func() {
 				defer s.wg.Done()
-				s.cron.Entry(id).WrappedJob.Run()
+				run.Run()
 			}()
 		}
 	}
