@@ -91,10 +91,15 @@ func safeURL(u string) string {
 }
 
 // link renders <url|label> with the label escaped, or the bare escaped
-// label when url is unsafe. & in the URL is escaped as Slack asks.
-func link(u, label string) string {
+// label when url is unsafe or the link would be longer than budget
+// characters: a length cut inside a link would leave its "<" open and show
+// the raw URL. & in the URL is escaped as Slack asks.
+func link(u, label string, budget int) string {
 	if su := safeURL(u); su != "" {
-		return "<" + strings.ReplaceAll(su, "&", "&amp;") + "|" + strings.ReplaceAll(label, "|", "¦") + ">"
+		l := "<" + strings.ReplaceAll(su, "&", "&amp;") + "|" + strings.ReplaceAll(label, "|", "¦") + ">"
+		if utf8.RuneCountInString(l) <= budget {
+			return l
+		}
 	}
 	return label
 }

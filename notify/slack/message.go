@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/tierwatch/tierwatch/model"
 	"github.com/tierwatch/tierwatch/notify"
@@ -93,7 +94,9 @@ func renderCandidate(r model.OutboxRecord, c *model.Candidate, reviewURL string)
 	review := reviewLink(reviewURL, c.ID)
 
 	heading := eventTitle(r.Event) + ": " + title
-	body := link(src.URL, escape(cut(title, 500)))
+	// The section is cut to maxSection (keeping maxSection-1 characters
+	// before the ellipsis); the link must end before that.
+	body := link(src.URL, escape(cut(title, 500)), maxSection-1)
 	if s := oneLine(clean(c.Summary)); s != "" {
 		body += "\n" + escape(cut(s, maxSummary))
 	}
@@ -156,10 +159,12 @@ func renderDigest(m notify.Message, reviewURL string) payload {
 		}
 		c := &m.Digest[i]
 		src, _ := bestSource(c)
-		lines = append(lines, fmt.Sprintf("• %s — %s, score %.1f · <%s|review>",
-			link(src.URL, escape(cut(oneLine(c.Title), 200))),
-			escape(cut(oneLine(src.Publisher), 100)), c.Score,
-			strings.ReplaceAll(safeURL(reviewLink(reviewURL, c.ID)), "&", "&amp;")))
+		tail := fmt.Sprintf(" — %s, score %.1f · %s", escape(cut(oneLine(src.Publisher), 100)), c.Score,
+			link(reviewLink(reviewURL, c.ID), "review", maxSection/2))
+		// A line is cut to maxSection below; the title's link must fit
+		// before the tail so that no cut falls inside a link.
+		budget := maxSection - 1 - utf8.RuneCountInString(tail) - len("• ")
+		lines = append(lines, "• "+link(src.URL, escape(cut(oneLine(c.Title), 200)), budget)+tail)
 	}
 	// Pack lines into sections of at most maxSection characters.
 	var cur strings.Builder

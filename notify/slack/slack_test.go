@@ -206,3 +206,45 @@ func TestRenderDigestAndSource(t *testing.T) {
 		}
 	}
 }
+
+// TestLinksStayWhole: a long source URL with a long title must not give a
+// link that the section's length cut leaves open ("<https://…|tit…"
+// without its ">"); the title then goes unlinked.
+func TestLinksStayWhole(t *testing.T) {
+	longURL := "https://www.reuters.com/" + strings.Repeat("a", 2900)
+	tests := []struct {
+		name     string
+		url      string
+		title    string
+		wantLink bool
+	}{
+		{"short url and title", "https://www.reuters.com/x", "AWS wins ICE cloud deal", true},
+		{"long url, short title", longURL, "AWS wins ICE cloud deal", true},
+		{"long url, long escaped title", longURL, strings.Repeat("&", 600), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := candidate(tt.title)
+			c.Sources = c.Sources[1:]
+			c.Sources[0].URL = tt.url
+			var texts []string
+			p := render(message(c), "http://127.0.0.1:8765")
+			texts = append(texts, p.Blocks[1].Text.Text)
+			d := render(notify.Message{Record: message(c).Record, Digest: []model.Candidate{*c, *c},
+				Records: []model.OutboxRecord{{ID: "r1"}, {ID: "r2"}}}, "http://127.0.0.1:8765")
+			for _, b := range d.Blocks {
+				if b.Type == "section" {
+					texts = append(texts, b.Text.Text)
+				}
+			}
+			for _, s := range texts {
+				if open, closed := strings.Count(s, "<"), strings.Count(s, ">"); open != closed {
+					t.Errorf("%d '<' but %d '>' in %q", open, closed, notify.Truncate(s, 60)+" … "+s[max(0, len(s)-60):])
+				}
+			}
+			if got := strings.Contains(texts[0], "<"+tt.url+"|"); got != tt.wantLink {
+				t.Errorf("title linked = %v, want %v", got, tt.wantLink)
+			}
+		})
+	}
+}
