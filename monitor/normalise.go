@@ -171,8 +171,10 @@ func normaliseItem(src Source, it *gofeed.Item, base *url.URL, publisher string,
 	published, dateSource := pickDate(it, now)
 
 	e := entry{item: model.Item{
-		Source:     src.Name,
-		GUID:       guid,
+		Source: src.Name,
+		// The key below is built from the whole GUID; the stored copy is
+		// cut, so a hostile GUID cannot put megabytes into every item.
+		GUID:       capBytes(guid, maxGUID),
 		URL:        canon,
 		Link:       link,
 		Title:      title,

@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -254,4 +255,38 @@ func FuzzNormalise(f *testing.F) {
 		}}
 		checkItemsInvariants(t, Normalise(Source{Name: "f", URL: "https://src.test/feed"}, feed, now), now)
 	})
+}
+
+// TestNormaliseBoundsGUID: the package promises every text field of an item
+// is of bounded length; a hostile GUID of megabytes must not be stored whole,
+// while two long GUIDs that differ only past the bound keep distinct keys.
+func TestNormaliseBoundsGUID(t *testing.T) {
+	long := strings.Repeat("g", 1<<20)
+	tests := []struct {
+		name  string
+		guids []string
+	}{
+		{"one huge guid", []string{long}},
+		{"differ past the bound", []string{long + "1", long + "2"}},
+	}
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var in []*gofeed.Item
+			for i, g := range tt.guids {
+				in = append(in, &gofeed.Item{GUID: g, Title: "T" + strconv.Itoa(i)})
+			}
+			items := Normalise(Source{Name: "s"}, &gofeed.Feed{Items: in}, now)
+			keys := map[string]bool{}
+			for _, it := range items {
+				if len(it.GUID) > maxGUID || len(it.Key) > maxGUID {
+					t.Errorf("guid of %d bytes, key of %d bytes; want at most %d", len(it.GUID), len(it.Key), maxGUID)
+				}
+				keys[it.Key] = true
+			}
+			if len(items) != len(tt.guids) || len(keys) != len(tt.guids) {
+				t.Errorf("%d items with %d distinct keys, want %d", len(items), len(keys), len(tt.guids))
+			}
+		})
+	}
 }
