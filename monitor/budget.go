@@ -15,8 +15,9 @@ var ErrBudgetExhausted = errors.New("daily request budget used up")
 // midnight UTC.
 func budgetDay(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 
-// untilRenewal is the time from now to the next UTC midnight.
-func untilRenewal(now time.Time) time.Duration {
+// UntilRenewal is the time from now to the next UTC midnight, when SAM.gov
+// quotas and tierwatch's daily budgets renew.
+func UntilRenewal(now time.Time) time.Duration {
 	u := now.UTC()
 	next := time.Date(u.Year(), u.Month(), u.Day()+1, 0, 0, 0, 0, time.UTC)
 	return next.Sub(u)
@@ -46,8 +47,21 @@ func Spend(budget int, st *model.SourceState, now time.Time) error {
 		st.BudgetDay, st.BudgetUsed = day, 0
 	}
 	if st.BudgetUsed >= budget {
-		return &FetchError{Source: st.Name, Class: model.ClassRateLimited, RetryAfter: untilRenewal(now), Err: ErrBudgetExhausted}
+		return &FetchError{Source: st.Name, Class: model.ClassRateLimited, RetryAfter: UntilRenewal(now), Err: ErrBudgetExhausted}
 	}
 	st.BudgetUsed++
 	return nil
+}
+
+// Exhaust marks the source's budget for today as used up: the peer said
+// its quota is gone, so `tierwatch sources` shows none left. A source
+// without a budget is left alone.
+func Exhaust(budget int, st *model.SourceState, now time.Time) {
+	if budget <= 0 {
+		return
+	}
+	if day := budgetDay(now); st.BudgetDay != day {
+		st.BudgetDay, st.BudgetUsed = day, 0
+	}
+	st.BudgetUsed = max(st.BudgetUsed, budget)
 }

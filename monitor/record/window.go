@@ -136,10 +136,7 @@ func Run(ctx context.Context, src config.Source, st *model.SourceState, now time
 			if !quota {
 				return nil, err
 			}
-			if src.DailyBudget > 0 {
-				// The peer says the quota is gone: show it as spent.
-				st.BudgetDay, st.BudgetUsed = now.UTC().Format(time.DateOnly), max(st.BudgetUsed, src.DailyBudget)
-			}
+			monitor.Exhaust(src.DailyBudget, st, now) // the peer says the quota is gone
 			if len(items) == 0 {
 				return nil, withRetry(err, retry)
 			}
@@ -201,7 +198,7 @@ func quotaError(err error, now time.Time, daily bool) (time.Duration, bool) {
 	}
 	retry := fe.RetryAfter
 	if daily || errors.Is(err, monitor.ErrBudgetExhausted) {
-		retry = max(retry, UntilMidnightUTC(now))
+		retry = max(retry, monitor.UntilRenewal(now))
 	}
 	if retry <= 0 {
 		retry = time.Minute
@@ -216,13 +213,6 @@ func withRetry(err error, d time.Duration) error {
 		return &c
 	}
 	return err
-}
-
-// UntilMidnightUTC is the time from now to the next midnight UTC, when
-// SAM.gov quotas and tierwatch's daily budgets renew.
-func UntilMidnightUTC(now time.Time) time.Duration {
-	u := now.UTC()
-	return time.Date(u.Year(), u.Month(), u.Day()+1, 0, 0, 0, 0, time.UTC).Sub(u)
 }
 
 // IsFile reports whether raw is a file: URL (sample data, read whole).

@@ -124,8 +124,8 @@ func TestRunQuota(t *testing.T) {
 				if st.Checkpoint != "" {
 					t.Errorf("checkpoint changed on error: %s", st.Checkpoint)
 				}
-				if class, retry := monitor.ClassOf(err); class == model.ClassRateLimited && retry < UntilMidnightUTC(t0) {
-					t.Errorf("rate limit retry %v, want until midnight %v", retry, UntilMidnightUTC(t0))
+				if class, retry := monitor.ClassOf(err); class == model.ClassRateLimited && retry < monitor.UntilRenewal(t0) {
+					t.Errorf("rate limit retry %v, want until midnight %v", retry, monitor.UntilRenewal(t0))
 				}
 				return
 			}
@@ -138,7 +138,7 @@ func TestRunQuota(t *testing.T) {
 			// Later the same day the source stays stopped without a request.
 			calls := p.calls
 			_, err = Run(context.Background(), src, st, t0.Add(time.Hour), Options{DailyQuota: true}, p.fetch)
-			if class, retry := monitor.ClassOf(err); class != model.ClassRateLimited || retry != UntilMidnightUTC(t0.Add(time.Hour)) {
+			if class, retry := monitor.ClassOf(err); class != model.ClassRateLimited || retry != monitor.UntilRenewal(t0.Add(time.Hour)) {
 				t.Fatalf("same day: err %v (class %s, retry %v), want rate_limited until midnight", err, class, retry)
 			}
 			if p.calls != calls {

@@ -220,7 +220,7 @@ func TestQuotaExhaustion(t *testing.T) {
 			// Paused until midnight UTC without touching the server.
 			_, err = a.Poll(context.Background(), fetcher(), src, st, now.Add(time.Minute))
 			class, retry := monitor.ClassOf(err)
-			if class != model.ClassRateLimited || retry != record.UntilMidnightUTC(now.Add(time.Minute)) || calls != 2 {
+			if class != model.ClassRateLimited || retry != monitor.UntilRenewal(now.Add(time.Minute)) || calls != 2 {
 				t.Fatalf("paused poll: err %v class %s retry %v calls %d", err, class, retry, calls)
 			}
 			// After renewal the window resumes where it stopped.
