@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -179,7 +180,7 @@ func TestSecretsResolveAndNeverPrint(t *testing.T) {
 			if s.Value() != tt.want {
 				t.Errorf("value %q, want %q", s.Value(), tt.want)
 			}
-			for _, shown := range []string{s.String(), s.LogValue().String()} {
+			for _, shown := range []string{s.String(), s.LogValue().String(), fmt.Sprintf("%v %+v %#v", s, s, s)} {
 				if strings.Contains(shown, tt.want) {
 					t.Errorf("%q shows the secret", shown)
 				}

@@ -50,6 +50,9 @@ func (s Secret) String() string {
 	return "[redacted " + kind + "]"
 }
 
+// GoString redacts under %#v too.
+func (s Secret) GoString() string { return s.String() }
+
 // LogValue keeps slog from printing the value.
 func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
 

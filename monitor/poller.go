@@ -149,15 +149,18 @@ func (p *Poller) Poll(ctx context.Context, src config.Source, force bool) (Resul
 		return res, p.fail(ctx, src, st, res.Err)
 	}
 
+	// Wait out the host's gap before taking a global slot: a poll waiting
+	// for its host must not hold a slot that a poll of another host could
+	// use (ten SAM.gov sources would otherwise fill every slot).
+	if err := p.politeWait(ctx, src.URL); err != nil {
+		return res, err
+	}
 	select {
 	case p.slots <- struct{}{}:
 	case <-ctx.Done():
 		return res, context.Cause(ctx)
 	}
 	defer func() { <-p.slots }()
-	if err := p.politeWait(ctx, src.URL); err != nil {
-		return res, err
-	}
 
 	start := p.opts.Now()
 	st.LastAttempt = start

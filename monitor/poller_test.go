@@ -261,3 +261,43 @@ func TestSchedulerJobSurvivesPanicsAndSkipsOverlaps(t *testing.T) {
 		t.Errorf("adapter ran %d times, want 2 (panic, then one run; the overlapping tick skipped)", got)
 	}
 }
+
+func TestHostWaitDoesNotHoldASlot(t *testing.T) {
+	other := make(chan struct{}, 1)
+	hostA := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, okFeed) }))
+	defer hostA.Close()
+	hostB := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, okFeed)
+		select {
+		case other <- struct{}{}:
+		default:
+		}
+	}))
+	defer hostB.Close()
+	mem := newMemState()
+	p := NewPoller(NewFetcher(FetchOptions{}, quietLog()), mem, mem, nil, PollerOptions{
+		Concurrency: 1,
+		HostGap:     time.Hour,
+		// The second poll of host A waits for its gap; with one slot, a
+		// poll of host B must still run meanwhile.
+		Wait: func(ctx context.Context, d time.Duration) error {
+			if d <= 0 {
+				return nil
+			}
+			select {
+			case <-other:
+				return nil
+			case <-time.After(10 * time.Second):
+				return fmt.Errorf("host B was not polled while host A waited for its gap")
+			}
+		},
+	}, quietLog())
+	srcs := []config.Source{
+		{Name: "a1", Type: model.SourceFeed, URL: hostA.URL + "/1"},
+		{Name: "a2", Type: model.SourceFeed, URL: hostA.URL + "/2"},
+		{Name: "b1", Type: model.SourceFeed, URL: hostB.URL + "/1"},
+	}
+	if _, err := RunOnce(context.Background(), p, srcs); err != nil {
+		t.Fatal(err)
+	}
+}

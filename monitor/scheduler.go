@@ -158,6 +158,9 @@ func (s *Scheduler) Next() map[string]time.Time {
 	return out
 }
 
+// runOncePool is the least width of RunOnce's worker pool.
+const runOncePool = 64
+
 // RunOnce polls every enabled source once, concurrently within the
 // Poller's limits, ignoring backoff, and returns every result in the
 // order of sources. An error is returned only for failures of tierwatch
@@ -165,11 +168,13 @@ func (s *Scheduler) Next() map[string]time.Time {
 func RunOnce(ctx context.Context, p *Poller, sources []config.Source) ([]Result, error) {
 	results := make([]Result, len(sources))
 	errs := make([]error, len(sources))
-	// A pool as wide as the Poller's limit: one goroutine per source would
-	// park thousands of them on the limit at 10,000 sources.
+	// A bounded pool: one goroutine per source would park thousands on the
+	// limit at 10,000 sources. It is wider than the Poller's fetch slots
+	// because a poll waiting out its host's gap holds a worker but no slot,
+	// and polls of other hosts must go on meanwhile.
 	work := make(chan int)
 	var wg sync.WaitGroup
-	for range p.opts.Concurrency {
+	for range min(len(sources), max(4*p.opts.Concurrency, runOncePool)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
