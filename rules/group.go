@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -27,11 +28,19 @@ type CandidateIndex interface {
 // Grouper decides which candidate a matching item belongs to and builds or
 // updates it. It reads the store through a CandidateIndex and never writes:
 // the caller persists Outcome.Candidate in the same transaction. A Grouper
-// is immutable and safe for concurrent use; candidates passed in through
-// the index are modified in place and returned.
+// is safe for concurrent use; its only state is a cache of the open
+// candidates' title tokens, bounded by their number and checked against
+// each candidate on use, so results never depend on it. Candidates passed
+// in through the index are modified in place (only by the candidate
+// Group returns) and returned.
 type Grouper struct {
 	cfg config.Candidates
 	m   *Matcher
+	// mu guards titles. Group holds it for its scan of the open
+	// candidates; callers group inside one write transaction at a time, so
+	// it is rarely contended.
+	mu     sync.Mutex
+	titles titleCache
 }
 
 // NewGrouper returns a Grouper using cfg and the rules and entities of m
@@ -90,29 +99,45 @@ func (g *Grouper) Group(idx CandidateIndex, it model.Item, ms []model.Match, now
 	if err != nil {
 		return Outcome{}, fmt.Errorf("list open candidates: %w", err)
 	}
+	best := g.mostSimilar(open, it, ms)
+	if best != nil {
+		return g.join(best, it, ms, keys, now), nil
+	}
+	return g.create(it, ms, keys, now), nil
+}
+
+// mostSimilar returns the open candidate, compatible with the companies
+// ms names, having the source whose title is most similar to the item's
+// and at least as similar as threshold asks; on a tie the candidate seen
+// last, then the first in open. It returns nil when none qualifies.
+func (g *Grouper) mostSimilar(open []*model.Candidate, it model.Item, ms []model.Match) *model.Candidate {
+	tokens := titleTokens(it.Title)
+	if len(tokens) < 2 {
+		return nil // titleSimilarity is 0 below two shared words
+	}
+	firms := companies(ms)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	defer g.titles.prune(open)
 	var best *model.Candidate
 	bestSim := 0.0
-	tokens := titleTokens(it.Title)
-	firms := companies(ms)
 	for _, c := range open {
-		if !c.IsOpen() || !compatible(firms, companies(c.Matches)) {
+		if !c.IsOpen() || !compatibleWith(firms, c.Matches) {
 			continue
 		}
-		for _, s := range c.Sources {
-			need, ok := g.threshold(s.Date, it.Published)
+		ct := g.titles.get(c)
+		for i, toks := range ct.tokens {
+			need, ok := g.threshold(ct.days[i], ct.dayOK[i], it.Published)
 			if !ok {
 				continue
 			}
-			sim := titleSimilarity(tokens, titleTokens(s.Title))
+			sim := titleSimilarity(tokens, toks)
 			if sim >= need && (sim > bestSim || sim == bestSim && best != nil && c.LastSeen.After(best.LastSeen)) {
 				best, bestSim = c, sim
 			}
 		}
 	}
-	if best != nil {
-		return g.join(best, it, ms, keys, now), nil
-	}
-	return g.create(it, ms, keys, now), nil
+	return best
 }
 
 // companies returns the company entities the matches name.
@@ -128,29 +153,37 @@ func companies(ms []model.Match) map[string]bool {
 	return out
 }
 
-// compatible reports whether two sets of named companies may belong to one
-// event: either is empty, or they share one. Headlines are formulaic ("X
-// wins ICE contract"), so titles alike but for the company are two events.
-func compatible(a, b map[string]bool) bool {
-	if len(a) == 0 || len(b) == 0 {
+// compatibleWith reports whether an item naming the companies firms and a
+// candidate with matches ms may report one event: either names no company,
+// or they share one. Headlines are formulaic ("X wins ICE contract"), so
+// titles alike but for the company are two events. It allocates nothing:
+// it runs for every open candidate for every item grouped.
+func compatibleWith(firms map[string]bool, ms []model.Match) bool {
+	if len(firms) == 0 {
 		return true
 	}
-	for k := range a {
-		if b[k] {
-			return true
+	named := false
+	for _, m := range ms {
+		for _, h := range m.Hits {
+			if strings.HasPrefix(h.Entity, "company:") {
+				if firms[h.Entity] {
+					return true
+				}
+				named = true
+			}
 		}
 	}
-	return false
+	return !named
 }
 
-// threshold returns the title similarity a source dated date (YYYY-MM-DD)
-// must reach for an item published at t to join it: cfg.TitleSimilarity
-// at the edge of the window, falling linearly to 60% of it for the same
-// day, since two reports of one story cluster in time. ok is false outside
-// the window or when either date is unknown.
-func (g *Grouper) threshold(date string, t time.Time) (need float64, ok bool) {
-	d, err := time.Parse(time.DateOnly, date)
-	if err != nil || t.IsZero() {
+// threshold returns the title similarity a source dated d (its
+// YYYY-MM-DD date parsed; known false when it did not parse) must reach
+// for an item published at t to join it: cfg.TitleSimilarity at the edge
+// of the window, falling linearly to 60% of it for the same day, since two
+// reports of one story cluster in time. ok is false outside the window or
+// when either date is unknown.
+func (g *Grouper) threshold(d time.Time, known bool, t time.Time) (need float64, ok bool) {
+	if !known || t.IsZero() {
 		return 0, false
 	}
 	diff := t.UTC().Truncate(24 * time.Hour).Sub(d)

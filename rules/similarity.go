@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -17,19 +18,21 @@ func init() {
 	}
 }
 
-// titleTokens returns the set of content words of a title: normalised
-// words without stopwords, a trailing "'s" or plural "s" removed.
-func titleTokens(title string) map[string]bool {
-	set := map[string]bool{}
+// titleTokens returns the content words of a title, sorted and without
+// duplicates: normalised words without stopwords, a trailing "'s" or
+// plural "s" removed.
+func titleTokens(title string) []string {
+	var set []string
 	for _, w := range strings.FieldsFunc(Normalize(title), func(r rune) bool { return !isWord(r) && r != '\'' }) {
 		w = strings.Trim(w, "'")
 		w = stem(strings.TrimSuffix(w, "'s"))
 		if w == "" || stopwords[w] {
 			continue
 		}
-		set[w] = true
+		set = append(set, w)
 	}
-	return set
+	slices.Sort(set)
+	return slices.Compact(set)
 }
 
 // stem strips the commonest English inflections so "protested",
@@ -47,25 +50,54 @@ func stem(w string) string {
 	return w
 }
 
-// titleSimilarity is the token-set overlap coefficient of two titles,
-// |A∩B| / min(|A|,|B|), counted only when they share at least two content
-// words; so a short headline contained in a longer one scores 1, and
-// unrelated titles sharing one name score 0.
-func titleSimilarity(a, b map[string]bool) float64 {
+// titleSimilarity is the token-set overlap coefficient of two titles
+// (token sets as titleTokens returns them), |A∩B| / min(|A|,|B|), counted
+// only when they share at least two content words; so a short headline
+// contained in a longer one scores 1, and unrelated titles sharing one name
+// score 0.
+func titleSimilarity(a, b []string) float64 {
 	if len(a) == 0 || len(b) == 0 {
 		return 0
 	}
-	if len(b) < len(a) {
-		a, b = b, a
-	}
-	n := 0
-	for w := range a {
-		if b[w] {
-			n++
-		}
-	}
+	n := overlap(a, b)
 	if n < 2 {
 		return 0
 	}
-	return float64(n) / float64(len(a))
+	return float64(n) / float64(min(len(a), len(b)))
+}
+
+// overlap returns |A∩B| of two sorted sets.
+func overlap(a, b []string) int {
+	n := 0
+	for len(a) > 0 && len(b) > 0 {
+		switch {
+		case a[0] == b[0]:
+			n++
+			a, b = a[1:], b[1:]
+		case a[0] < b[0]:
+			a = a[1:]
+		default:
+			b = b[1:]
+		}
+	}
+	return n
+}
+
+// union returns the sorted set A∪B of two sorted sets, appended to dst.
+func union(dst, a, b []string) []string {
+	for len(a) > 0 && len(b) > 0 {
+		switch {
+		case a[0] == b[0]:
+			dst = append(dst, a[0])
+			a, b = a[1:], b[1:]
+		case a[0] < b[0]:
+			dst = append(dst, a[0])
+			a = a[1:]
+		default:
+			dst = append(dst, b[0])
+			b = b[1:]
+		}
+	}
+	dst = append(dst, a...)
+	return append(dst, b...)
 }
