@@ -126,6 +126,9 @@ func (g *Grouper) mostSimilar(open []*model.Candidate, it model.Item, ms []model
 			continue
 		}
 		ct := g.titles.get(c)
+		if overlap(tokens, ct.all) < 2 {
+			continue // no source can reach a similarity above 0
+		}
 		for i, toks := range ct.tokens {
 			need, ok := g.threshold(ct.days[i], ct.dayOK[i], it.Published)
 			if !ok {
