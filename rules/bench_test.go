@@ -93,3 +93,23 @@ func BenchmarkScan(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkNormalize measures normalize over ASCII text (the common case,
+// through the fast path) and the same text through the general path.
+func BenchmarkNormalize(b *testing.B) {
+	text := strings.Repeat(benchText, 8<<10/len(benchText)+1)[:8<<10]
+	for _, tc := range []struct {
+		name string
+		f    func(string, bool) normText
+	}{{"ascii", normalize}, {"general", normalizeUnicode}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(text)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if nt := tc.f(text, true); len(nt.norm) == 0 {
+					b.Fatal("empty")
+				}
+			}
+		})
+	}
+}

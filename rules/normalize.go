@@ -19,7 +19,8 @@ func Normalize(s string) string { return normalize(s, true).norm }
 
 // normText is a field's normalised form with a map back to the field: the
 // bytes of norm[i] came from src[start[i]:end[i]] (one NFKC segment), so a
-// hit norm[a:b] is src[start[a]:end[b-1]].
+// hit norm[a:b] is src[start[a]:end[b-1]]. end is nil when every segment
+// is one byte (ASCII text): end[i] is then start[i]+1.
 type normText struct {
 	src   string
 	norm  string
@@ -32,12 +33,66 @@ func (t *normText) span(a, b int) (int, int) {
 	if b <= a || a >= len(t.start) {
 		return 0, 0
 	}
+	if t.end == nil {
+		return int(t.start[a]), int(t.start[b-1]) + 1
+	}
 	return int(t.start[a]), int(t.end[b-1])
 }
 
 // normalize builds the normalised form of s; with fold false letter case is
 // kept (the view case-sensitive terms are checked against).
 func normalize(s string, fold bool) normText {
+	if isASCII(s) {
+		return normalizeASCII(s, fold)
+	}
+	return normalizeUnicode(s, fold)
+}
+
+// isASCII reports whether s is all 7-bit bytes.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// normalizeASCII is normalize for ASCII text, which most feed text is:
+// NFKC leaves ASCII unchanged and norm.Iter returns it one byte per
+// segment, so this does what normalizeUnicode's one-byte branch does for
+// every byte, without the iterator, the case folder or the end map.
+// FuzzNormalizeASCII checks that both agree.
+func normalizeASCII(s string, fold bool) normText {
+	t := normText{src: s}
+	var b strings.Builder
+	b.Grow(len(s))
+	t.start = make([]int32, 0, len(s))
+	lastSpace := true // suppresses leading spaces
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '-' || c <= ' ' || c == 0x7f:
+			if lastSpace {
+				continue
+			}
+			c = ' '
+			lastSpace = true
+		case fold && 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+			lastSpace = false
+		default:
+			lastSpace = false
+		}
+		b.WriteByte(c)
+		t.start = append(t.start, int32(i))
+	}
+	t.norm = b.String()
+	return t
+}
+
+// normalizeUnicode is normalize for any text.
+func normalizeUnicode(s string, fold bool) normText {
 	t := normText{src: s}
 	var b strings.Builder
 	b.Grow(len(s))

@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -71,4 +73,82 @@ func TestSlug(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sameNormText reports how a's normalised text or map differs from b's,
+// comparing the span of every normalised byte; "" when they agree.
+func sameNormText(a, b normText) string {
+	if a.norm != b.norm {
+		return fmt.Sprintf("norm %q, want %q", a.norm, b.norm)
+	}
+	for i := range len(a.norm) {
+		as, ae := a.span(i, i+1)
+		bs, be := b.span(i, i+1)
+		if as != bs || ae != be {
+			return fmt.Sprintf("byte %d of %q maps to [%d,%d), want [%d,%d)", i, a.norm, as, ae, bs, be)
+		}
+	}
+	as, ae := a.span(0, len(a.norm))
+	bs, be := b.span(0, len(b.norm))
+	if as != bs || ae != be {
+		return fmt.Sprintf("whole text maps to [%d,%d), want [%d,%d)", as, ae, bs, be)
+	}
+	return ""
+}
+
+// TestNormalizeASCII checks the ASCII fast path against the general one,
+// folded and case-kept, on every ASCII byte and the runs that collapse.
+func TestNormalizeASCII(t *testing.T) {
+	var every strings.Builder
+	for c := range 128 {
+		every.WriteByte(byte(c))
+	}
+	tests := []struct{ name, in string }{
+		{"every ascii byte", every.String()},
+		{"every ascii byte reversed", reverse(every.String())},
+		{"headline", "Amazon Web Services wins $50M ICE contract, DHS says"},
+		{"leading and repeated separators", " \t-- ICE-led  raids\x7f\x00end -"},
+		{"only separators", " - \n\t "},
+		{"single letter", "I"},
+		{"empty", ""},
+	}
+	for _, tt := range tests {
+		for _, fold := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/fold=%t", tt.name, fold), func(t *testing.T) {
+				if !isASCII(tt.in) {
+					t.Fatalf("test input %q is not ASCII", tt.in)
+				}
+				if d := sameNormText(normalizeASCII(tt.in, fold), normalizeUnicode(tt.in, fold)); d != "" {
+					t.Error(d)
+				}
+			})
+		}
+	}
+	if isASCII("Amazon’s") {
+		t.Error(`isASCII("Amazon’s") = true, want false`)
+	}
+}
+
+func reverse(s string) string {
+	b := []byte(s)
+	slices.Reverse(b)
+	return string(b)
+}
+
+// FuzzNormalizeASCII checks that the ASCII fast path and the general path
+// agree on any ASCII text.
+func FuzzNormalizeASCII(f *testing.F) {
+	for _, s := range []string{"ICE-led", "  a \t b", "Amazon's AWS", "\x00\x7f-", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !isASCII(s) {
+			return
+		}
+		for _, fold := range []bool{true, false} {
+			if d := sameNormText(normalizeASCII(s, fold), normalizeUnicode(s, fold)); d != "" {
+				t.Fatalf("fold %t, input %q: %s", fold, s, d)
+			}
+		}
+	})
 }
