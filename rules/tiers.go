@@ -59,7 +59,7 @@ func NewTiers(cfg config.Tiers) *Tiers {
 		}
 		switch row[0] {
 		case "name":
-			t.names[foldPublisher(row[1])] = e
+			t.names[FoldPublisher(row[1])] = e
 		case "domain":
 			t.domains[strings.ToLower(row[1])] = e
 		}
@@ -67,7 +67,7 @@ func NewTiers(cfg config.Tiers) *Tiers {
 	for _, p := range cfg.Publishers {
 		e := tierEntry{canonical: strings.TrimSpace(p.Name), tier: p.Tier}
 		for _, n := range append([]string{p.Name}, p.Aliases...) {
-			t.cfgNames[foldPublisher(n)] = e
+			t.cfgNames[FoldPublisher(n)] = e
 		}
 		for _, d := range p.Domains {
 			t.cfgDomains[strings.ToLower(strings.TrimPrefix(d, "www."))] = e
@@ -83,7 +83,7 @@ func NewTiers(cfg config.Tiers) *Tiers {
 // matches itself and its subdomains. The canonical name is the matched
 // name entry's, else the publisher as given (trimmed), else the domain.
 func (t *Tiers) Resolve(publisher, domain string) (string, model.Tier) {
-	fold := foldPublisher(publisher)
+	fold := FoldPublisher(publisher)
 	domain = strings.TrimPrefix(strings.ToLower(strings.TrimSpace(domain)), "www.")
 	canonical := strings.TrimSpace(publisher)
 	if e, ok := t.names[fold]; ok && fold != "" {
@@ -132,10 +132,12 @@ func lookupDomain(m map[string]tierEntry, d string) (tierEntry, bool) {
 	return tierEntry{}, false
 }
 
-// foldPublisher folds a publisher name for lookup: NFKC, lower case,
+// FoldPublisher folds a publisher name for lookup: NFKC, lower case,
 // apostrophes dropped, other punctuation as space, a leading "the"
-// dropped. It is the same function as gentiers.Fold.
-func foldPublisher(name string) string {
+// dropped ("The White House" and "White House" fold alike). The table
+// generator (rules/internal/gentiers) folds with it too, so the shipped
+// table and lookups can never disagree.
+func FoldPublisher(name string) string {
 	s := strings.ToLower(norm.NFKC.String(name))
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {

@@ -69,7 +69,7 @@ func TestShippedTable(t *testing.T) {
 			t.Errorf("bad row %q", row)
 		}
 		if row[0] == "name" {
-			k := foldPublisher(row[1])
+			k := FoldPublisher(row[1])
 			if prev, ok := byFold[k]; ok && prev != row[3] {
 				t.Errorf("%q folds to %q with tiers %s and %s", row[1], k, prev, row[3])
 			}

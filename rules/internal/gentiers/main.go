@@ -30,9 +30,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
 
-	"golang.org/x/text/unicode/norm"
+	"github.com/tierwatch/tierwatch/rules"
 )
 
 func main() {
@@ -42,27 +41,6 @@ func main() {
 	if err := run(*in, *out); err != nil {
 		log.Fatal(err)
 	}
-}
-
-// Fold is the publisher-name folding; rules.foldPublisher is the same
-// function and must stay in step (rules' tier test checks the shipped
-// table's names fold onto themselves).
-func Fold(name string) string {
-	s := strings.ToLower(norm.NFKC.String(name))
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			return r
-		}
-		if r == '\'' || r == '’' {
-			return -1
-		}
-		return ' '
-	}, s)
-	f := strings.Fields(s)
-	if len(f) > 1 && f[0] == "the" {
-		f = f[1:]
-	}
-	return strings.Join(f, " ")
 }
 
 type group struct {
@@ -97,7 +75,7 @@ func run(in, out string) error {
 	}
 	groups := map[string]*group{}
 	vote := func(name string, tier, n int) {
-		k := Fold(name)
+		k := rules.FoldPublisher(name)
 		if k == "" || tier < 1 || tier > 3 {
 			return
 		}
