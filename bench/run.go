@@ -131,21 +131,12 @@ func Run(ctx context.Context, opts Options, newPipeline Factory) (*Report, error
 
 func runSize(ctx context.Context, opts Options, gen *Generator, n int, run uint64,
 	newPipeline Factory, prof func() (func() error, error)) (map[string]Figures, error) {
-	srv, err := NewServer(gen, n, opts.Hosts)
+	r, err := setup(ctx, gen, n, opts.Hosts, opts.TempDir, "tierwatch-bench-", opts.Concurrency, newPipeline)
 	if err != nil {
 		return nil, err
 	}
-	defer srv.Close()
-	dir, err := os.MkdirTemp(opts.TempDir, "tierwatch-bench-")
-	if err != nil {
-		return nil, fmt.Errorf("make store dir: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	p, err := newPipeline(ctx, dir, Sources(srv), opts.Concurrency)
-	if err != nil {
-		return nil, fmt.Errorf("build pipeline: %w", err)
-	}
-	defer p.Close()
+	defer r.done()
+	srv, p := r.srv, r.p
 
 	figs := map[string]Figures{}
 	progress := func(phase string, f Figures) {
@@ -281,3 +272,40 @@ func median[T int64 | uint64 | time.Duration](fs []Figures, get func(Figures) T)
 
 // errNoSizes is returned by report helpers given an empty report.
 var errNoSizes = errors.New("report has no sizes")
+
+// rig is one measured set-up: a loopback server of generated feeds and a
+// pipeline over a fresh store in the temporary folder dir.
+type rig struct {
+	srv *Server
+	p   Pipeline
+	dir string
+}
+
+// setup starts a rig; close it with done, which closes the pipeline,
+// removes the folder and stops the server, in that order.
+func setup(ctx context.Context, gen *Generator, n, hosts int, tempDir, prefix string, concurrency int,
+	newPipeline Factory) (*rig, error) {
+	srv, err := NewServer(gen, n, hosts)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp(tempDir, prefix)
+	if err != nil {
+		srv.Close()
+		return nil, fmt.Errorf("make store dir: %w", err)
+	}
+	p, err := newPipeline(ctx, dir, Sources(srv), concurrency)
+	if err != nil {
+		os.RemoveAll(dir)
+		srv.Close()
+		return nil, fmt.Errorf("build pipeline: %w", err)
+	}
+	return &rig{srv: srv, p: p, dir: dir}, nil
+}
+
+func (r *rig) done() {
+	// A close error of a throw-away benchmark store changes no figure.
+	_ = r.p.Close()
+	os.RemoveAll(r.dir)
+	r.srv.Close()
+}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"runtime"
 	"text/tabwriter"
@@ -88,21 +87,12 @@ type SoakReport struct {
 func Soak(ctx context.Context, opts SoakOptions, newPipeline Factory) (*SoakReport, error) {
 	opts = opts.withDefaults()
 	gen := NewGenerator(GenOptions{Items: opts.Items})
-	srv, err := NewServer(gen, opts.Feeds, opts.Hosts)
+	r, err := setup(ctx, gen, opts.Feeds, opts.Hosts, opts.TempDir, "tierwatch-soak-", opts.Concurrency, newPipeline)
 	if err != nil {
 		return nil, err
 	}
-	defer srv.Close()
-	dir, err := os.MkdirTemp(opts.TempDir, "tierwatch-soak-")
-	if err != nil {
-		return nil, fmt.Errorf("make store dir: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	p, err := newPipeline(ctx, dir, Sources(srv), opts.Concurrency)
-	if err != nil {
-		return nil, fmt.Errorf("build pipeline: %w", err)
-	}
-	defer p.Close()
+	defer r.done()
+	srv, p, dir := r.srv, r.p, r.dir
 	ret, ok := p.(Retainer)
 	if !ok {
 		return nil, errors.New("soak: pipeline cannot prune")
