@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/tierwatch/tierwatch/model"
+	bolt "go.etcd.io/bbolt"
 )
 
 // Enqueue adds r to the outbox in the caller's transaction. It sets r.ID to
@@ -128,6 +129,22 @@ func (s *Store) OutboxDue(now time.Time, limit int) ([]model.OutboxRecord, error
 	return due, nil
 }
 
+// outboxRecord loads record id with the record and pending-index buckets
+// that a change of it writes; a missing record gives ErrNotFound.
+func (tx *Tx) outboxRecord(id string) (records, pending *bolt.Bucket, r model.OutboxRecord, err error) {
+	if records, err = tx.bucket(bucketOutbox); err != nil {
+		return nil, nil, r, err
+	}
+	if pending, err = tx.bucket(bucketOutboxPending); err != nil {
+		return nil, nil, r, err
+	}
+	ok, err := getJSON(records, []byte(id), &r)
+	if err == nil && !ok {
+		err = ErrNotFound
+	}
+	return records, pending, r, err
+}
+
 // OutboxResult loads record id, lets fn record a delivery attempt (State,
 // Attempts, NextAttempt, LastError, DeliveredAt) and saves it in one
 // Update. A record fn marks delivered is deleted; one marked dead leaves
@@ -136,21 +153,9 @@ func (s *Store) OutboxDue(now time.Time, limit int) ([]model.OutboxRecord, error
 // ID, Dest or Seq. A missing record gives ErrNotFound.
 func (s *Store) OutboxResult(id string, fn func(r *model.OutboxRecord)) error {
 	err := s.update(func(tx *Tx) error {
-		b, err := tx.bucket(bucketOutbox)
+		b, pending, r, err := tx.outboxRecord(id)
 		if err != nil {
 			return err
-		}
-		pending, err := tx.bucket(bucketOutboxPending)
-		if err != nil {
-			return err
-		}
-		var r model.OutboxRecord
-		ok, err := getJSON(b, []byte(id), &r)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return ErrNotFound
 		}
 		old := r
 		fn(&r)
@@ -217,21 +222,9 @@ func (s *Store) Outbox(state string) ([]model.OutboxRecord, error) {
 // ErrNotFound.
 func (s *Store) OutboxDrop(id string) error {
 	err := s.update(func(tx *Tx) error {
-		b, err := tx.bucket(bucketOutbox)
+		b, pending, r, err := tx.outboxRecord(id)
 		if err != nil {
 			return err
-		}
-		pending, err := tx.bucket(bucketOutboxPending)
-		if err != nil {
-			return err
-		}
-		var r model.OutboxRecord
-		ok, err := getJSON(b, []byte(id), &r)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return ErrNotFound
 		}
 		if r.State == model.OutboxPending {
 			if err := pending.Delete(joinKey(r.Dest, u64(r.Seq))); err != nil {
