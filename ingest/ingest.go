@@ -141,14 +141,14 @@ func (p *Pipeline) IngestStats(ctx context.Context, src config.Source, st model.
 		if len(ms) == 0 {
 			return nil
 		}
-		n, isNew, err := p.group(tx, rs, it, ms, now)
-		if err != nil {
+		n, kind, err := p.group(tx, rs, it, ms, now)
+		if err != nil || kind == unchanged {
 			return err
 		}
-		outcomes[it.Key] = outcome{alerts: n, created: isNew}
+		outcomes[it.Key] = outcome{alerts: n, created: kind == created}
 		return nil
 	}, onState)
-	created, joined, alerts := 0, 0, healthAlerts
+	nCreated, nJoined, alerts := 0, 0, healthAlerts
 	matched := map[string]int{}
 	for _, it := range newItems {
 		o, ok := outcomes[it.Key]
@@ -159,9 +159,9 @@ func (p *Pipeline) IngestStats(ctx context.Context, src config.Source, st model.
 			matched[m.Rule]++
 		}
 		if o.created {
-			created++
+			nCreated++
 		} else {
-			joined++
+			nJoined++
 		}
 		alerts += o.alerts
 	}
@@ -171,9 +171,9 @@ func (p *Pipeline) IngestStats(ctx context.Context, src config.Source, st model.
 	if healthEv != "" {
 		p.log.Warn("source health changed", "source", src.Name, "event", healthEv, "detail", healthDetail)
 	}
-	stats.New, stats.Created, stats.Joined, stats.Alerts, stats.Matched = len(newItems), created, joined, alerts, matched
+	stats.New, stats.Created, stats.Joined, stats.Alerts, stats.Matched = len(newItems), nCreated, nJoined, alerts, matched
 	if stats.Created+stats.Joined > 0 {
-		p.log.Info("candidates updated", "source", src.Name, "new", stats.New, "created", created, "joined", joined, "alerts", alerts)
+		p.log.Info("candidates updated", "source", src.Name, "new", stats.New, "created", nCreated, "joined", nJoined, "alerts", alerts)
 	}
 	if alerts > 0 && p.OnAlert != nil {
 		p.OnAlert()
@@ -184,32 +184,44 @@ func (p *Pipeline) IngestStats(ctx context.Context, src config.Source, st model.
 	return stats, nil
 }
 
+// grouping says what group did with an item.
+type grouping int
+
+const (
+	unchanged grouping = iota // the candidate already held the item and its matches
+	created                   // a new candidate
+	joined                    // an existing candidate gained a source or match
+)
+
 // group adds one matched item to its candidate inside tx and enqueues the
-// alerts the change triggers. It returns the number of alerts and whether
-// the candidate is new.
-func (p *Pipeline) group(tx *storage.Tx, rs *ruleset, it model.Item, ms []model.Match, now time.Time) (int, bool, error) {
+// alerts the change triggers. It returns the number of alerts and what it
+// did; an unchanged candidate is not written again.
+func (p *Pipeline) group(tx *storage.Tx, rs *ruleset, it model.Item, ms []model.Match, now time.Time) (int, grouping, error) {
 	out, err := rs.grouper.Group(tx, it, ms, now)
 	if err != nil {
-		return 0, false, fmt.Errorf("group item %s: %w", it.Key, err)
+		return 0, unchanged, fmt.Errorf("group item %s: %w", it.Key, err)
 	}
-	if out.Candidate == nil {
-		return 0, false, nil
+	if out.Candidate == nil || (!out.Created && !out.Changed) {
+		return 0, unchanged, nil
 	}
 	if err := tx.PutCandidate(out.Candidate); err != nil {
-		return 0, false, fmt.Errorf("save candidate for item %s: %w", it.Key, err)
+		return 0, unchanged, fmt.Errorf("save candidate for item %s: %w", it.Key, err)
 	}
 	n := 0
 	for _, ev := range out.Events {
 		for _, dest := range rs.alerts.Route(out.Candidate, ev) {
 			rec := model.OutboxRecord{Dest: dest, Event: ev, CandidateID: out.Candidate.ID, CreatedAt: now}
 			if err := tx.Enqueue(rec); err != nil {
-				return 0, false, fmt.Errorf("enqueue alert for %s: %w", out.Candidate.ID, err)
+				return 0, unchanged, fmt.Errorf("enqueue alert for %s: %w", out.Candidate.ID, err)
 			}
 			n++
 		}
 	}
 	p.log.Debug("item grouped", "item_id", it.Key, "candidate_id", out.Candidate.ID, "created", out.Created)
-	return n, out.Created, nil
+	if out.Created {
+		return n, created, nil
+	}
+	return n, joined, nil
 }
 
 // resolveTier sets the item's canonical publisher and tier: a source's own

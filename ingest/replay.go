@@ -42,14 +42,14 @@ func (p *Pipeline) Replay(ctx context.Context, since time.Time) (Stats, error) {
 			if err != nil || len(ms) == 0 {
 				return err
 			}
-			_, created, err := p.group(tx, rs, it, ms, now)
-			if err != nil {
+			_, kind, err := p.group(tx, rs, it, ms, now)
+			if err != nil || kind == unchanged {
 				return err
 			}
 			for _, m := range ms {
 				stats.Matched[m.Rule]++
 			}
-			if created {
+			if kind == created {
 				stats.Created++
 			} else {
 				stats.Joined++
