@@ -119,6 +119,15 @@ var maxPageSize = map[string]int{
 // configurable).
 func MaxPageSize(typ string) int { return maxPageSize[typ] }
 
+// PageLimit returns the records to ask for per request from an API of
+// typ: the configured page_size, else the API's maximum.
+func (q Query) PageLimit(typ string) int {
+	if q.PageSize > 0 {
+		return q.PageSize
+	}
+	return MaxPageSize(typ)
+}
+
 // samNoticeTypes are the ptype codes of the Get Opportunities API.
 var samNoticeTypes = map[string]bool{
 	"u": true, "p": true, "a": true, "r": true, "s": true, "o": true, "g": true, "k": true, "i": true,

@@ -36,6 +36,15 @@ type Adapter interface {
 	Poll(ctx context.Context, f *Fetcher, src config.Source, st *model.SourceState, now time.Time) ([]model.Item, error)
 }
 
+// AdapterLog returns the logger of an adapter of source type typ: log
+// (nil discards) narrowed with the adapter's name.
+func AdapterLog(log *slog.Logger, typ string) *slog.Logger {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return log.With("adapter", typ)
+}
+
 // AdapterFunc adapts a function to Adapter.
 type AdapterFunc func(ctx context.Context, f *Fetcher, src config.Source, st *model.SourceState, now time.Time) ([]model.Item, error)
 

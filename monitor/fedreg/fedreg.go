@@ -51,19 +51,13 @@ type Adapter struct{ log *slog.Logger }
 
 // New returns the adapter; a nil log discards.
 func New(log *slog.Logger) *Adapter {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	return &Adapter{log: log.With("adapter", model.SourceFederalRegister)}
+	return &Adapter{log: monitor.AdapterLog(log, model.SourceFederalRegister)}
 }
 
 // Poll reads the documents published in the source's window.
 func (a *Adapter) Poll(ctx context.Context, f *monitor.Fetcher, src config.Source, st *model.SourceState, now time.Time) ([]model.Item, error) {
 	q := src.QueryValue()
-	perPage := q.PageSize
-	if perPage <= 0 {
-		perPage = config.MaxPageSize(model.SourceFederalRegister)
-	}
+	perPage := q.PageLimit(model.SourceFederalRegister)
 	return record.Run(ctx, src, st, now, record.Options{Log: a.log}, func(ctx context.Context, w record.Window, cursor string) (record.Page, error) {
 		reqURL := cursor
 		if reqURL == "" {

@@ -32,10 +32,7 @@ type Adapter struct{ log *slog.Logger }
 
 // New returns the adapter; a nil log discards.
 func New(log *slog.Logger) *Adapter {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	return &Adapter{log: log.With("adapter", model.SourceFPDSAtom)}
+	return &Adapter{log: monitor.AdapterLog(log, model.SourceFPDSAtom)}
 }
 
 // Poll reads the contract actions last modified in the source's window.

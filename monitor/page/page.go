@@ -40,10 +40,7 @@ type Adapter struct{ log *slog.Logger }
 
 // New returns the adapter; a nil log discards.
 func New(log *slog.Logger) *Adapter {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	return &Adapter{log: log.With("adapter", model.SourcePage)}
+	return &Adapter{log: monitor.AdapterLog(log, model.SourcePage)}
 }
 
 // Poll fetches the page (conditionally, with the stored validators) and

@@ -20,10 +20,7 @@ type Awards struct{ log *slog.Logger }
 
 // NewAwards returns the adapter; a nil log discards.
 func NewAwards(log *slog.Logger) *Awards {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	return &Awards{log: log.With("adapter", model.SourceSAMAwards)}
+	return &Awards{log: monitor.AdapterLog(log, model.SourceSAMAwards)}
 }
 
 // Poll reads the contract actions last modified in the source's window,
@@ -32,10 +29,7 @@ func NewAwards(log *slog.Logger) *Awards {
 // "piid:<agency>:<piid>:<modification>".
 func (a *Awards) Poll(ctx context.Context, f *monitor.Fetcher, src config.Source, st *model.SourceState, now time.Time) ([]model.Item, error) {
 	q := src.QueryValue()
-	limit := q.PageSize
-	if limit <= 0 {
-		limit = config.MaxPageSize(model.SourceSAMAwards)
-	}
+	limit := q.PageLimit(model.SourceSAMAwards)
 	return record.Run(ctx, src, st, now, runOptions(a.log), func(ctx context.Context, w record.Window, cursor string) (record.Page, error) {
 		page, _ := strconv.Atoi(cursor) // "" is 0; cursors are ours
 		reqURL, err := endpoint(src, AwardParams(q, w, limit, page))

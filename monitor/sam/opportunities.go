@@ -25,10 +25,7 @@ type Opportunities struct{ log *slog.Logger }
 
 // NewOpportunities returns the adapter; a nil log discards.
 func NewOpportunities(log *slog.Logger) *Opportunities {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	return &Opportunities{log: log.With("adapter", model.SourceSAMOpportunities)}
+	return &Opportunities{log: monitor.AdapterLog(log, model.SourceSAMOpportunities)}
 }
 
 // Poll reads the notices posted in the source's current window, page by
@@ -36,10 +33,7 @@ func NewOpportunities(log *slog.Logger) *Opportunities {
 // per notice keyed "notice:<noticeId>".
 func (o *Opportunities) Poll(ctx context.Context, f *monitor.Fetcher, src config.Source, st *model.SourceState, now time.Time) ([]model.Item, error) {
 	q := src.QueryValue()
-	limit := q.PageSize
-	if limit <= 0 {
-		limit = config.MaxPageSize(model.SourceSAMOpportunities)
-	}
+	limit := q.PageLimit(model.SourceSAMOpportunities)
 	opts := runOptions(o.log)
 	opts.MaxSpan = maxOppSpan
 	return record.Run(ctx, src, st, now, opts, func(ctx context.Context, w record.Window, cursor string) (record.Page, error) {

@@ -47,19 +47,13 @@ type Adapter struct{ log *slog.Logger }
 
 // New returns the adapter; a nil log discards.
 func New(log *slog.Logger) *Adapter {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	return &Adapter{log: log.With("adapter", model.SourceUSAspending)}
+	return &Adapter{log: monitor.AdapterLog(log, model.SourceUSAspending)}
 }
 
 // Poll reads the awards last modified in the source's window.
 func (a *Adapter) Poll(ctx context.Context, f *monitor.Fetcher, src config.Source, st *model.SourceState, now time.Time) ([]model.Item, error) {
 	q := src.QueryValue()
-	limit := q.PageSize
-	if limit <= 0 {
-		limit = config.MaxPageSize(model.SourceUSAspending)
-	}
+	limit := q.PageLimit(model.SourceUSAspending)
 	return record.Run(ctx, src, st, now, record.Options{Log: a.log}, func(ctx context.Context, w record.Window, cursor string) (record.Page, error) {
 		page := 1
 		if cursor != "" {
