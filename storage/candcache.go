@@ -6,9 +6,10 @@ package storage
 // call used to JSON-decode every open candidate in the window: a cold
 // cycle of 500 feeds spent 37% of its CPU there, and the cost grows with
 // items × open candidates. The cache keeps each open candidate decoded
-// beside the exact bytes it was decoded from; a lookup compares the stored
-// value with those bytes (a memcmp) and decodes again only when they
-// differ, so any write through any path is seen. It owns no bucket.
+// beside the exact head bytes it was decoded from (see candparts.go); a
+// lookup compares the stored head with those bytes (a memcmp) and decodes
+// again only when they differ, so any write through any path is seen. It
+// owns no bucket.
 //
 // Shared objects are handed out, so three rules keep them equal to their
 // bytes: PutCandidate drops the entry of the candidate it saves (callers
@@ -20,6 +21,7 @@ import (
 	"bytes"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -27,25 +29,40 @@ import (
 )
 
 type cachedCand struct {
-	raw []byte // the stored value c was decoded from (a copy)
-	c   *model.Candidate
-	// index holds the fields saveCandidate needs of the stored version
-	// (Version, Status, LastSeen, Keys), copied at decode time so they stay
-	// right even when c is being changed by the caller.
-	index model.Candidate
+	raw  []byte           // the stored head c was decoded from (a copy)
+	c    *model.Candidate // handed out, shared
+	disk *onDisk
+}
+
+// onDisk is what saveCandidate needs of a stored candidate: the index
+// fields (ID, Version, Status, LastSeen) and the Sources, Matches and Keys
+// stored as parts. It is private to the cache (a deep copy), so it stays
+// right while callers change the candidate handed out, and a save extends
+// it in place.
+type onDisk struct {
+	c *model.Candidate
+	// keysGen is candCache.released + 1 when every key of c was last looked
+	// up in cand_keys, or 0 when not known (see saveCandidate).
+	keysGen uint64
 }
 
 // candCache maps candidate IDs to decoded candidates.
 type candCache struct {
 	mu sync.Mutex // guards m; writers are serialised by bbolt, the lock is for safety
 	m  map[string]cachedCand
+	// released counts the grouping keys released since the store opened.
+	released atomic.Uint64
 }
 
-// load returns the candidate stored at id in b (nil when absent), decoded
-// or from the cache. The result is shared: callers must not change it
-// unless they save it with PutCandidate in the same transaction.
-func (cc *candCache) load(b *bolt.Bucket, id []byte) (*model.Candidate, error) {
-	v := b.Get(id)
+// load returns the candidate stored at id in cands and parts (nil when
+// absent), decoded or from the cache. The result is shared: callers must
+// not change it unless they save it with PutCandidate in the same
+// transaction. A head that equals the cached bytes means the parts are
+// the cached ones too: every change of a part rewrites the head with a new
+// Version in the same transaction, and a failed transaction empties the
+// cache.
+func (cc *candCache) load(cands, parts *bolt.Bucket, id []byte) (*model.Candidate, error) {
+	v := cands.Get(id)
 	if v == nil {
 		return nil, nil
 	}
@@ -54,23 +71,22 @@ func (cc *candCache) load(b *bolt.Bucket, id []byte) (*model.Candidate, error) {
 	if e, ok := cc.m[string(id)]; ok && bytes.Equal(e.raw, v) {
 		return e.c, nil
 	}
-	var c model.Candidate
-	if err := decodeJSON(id, v, &c); err != nil {
+	c, err := decodeCandidate(parts, id, v)
+	if err != nil {
 		return nil, err
 	}
 	if cc.m == nil {
 		cc.m = map[string]cachedCand{}
 	}
-	cc.m[string(id)] = cachedCand{raw: bytes.Clone(v), c: &c, index: model.Candidate{
-		ID: c.ID, Version: c.Version, Status: c.Status, LastSeen: c.LastSeen, Keys: slices.Clone(c.Keys)}}
-	return &c, nil
+	cc.m[string(id)] = cachedCand{raw: bytes.Clone(v), c: c, disk: &onDisk{c: diskCopy(nil, c, partCounts{})}}
+	return c, nil
 }
 
-// stored returns the index fields (ID, Version, Status, LastSeen, Keys) of
-// the candidate stored at id in b when the cache holds its current bytes,
-// else nil. The result is a private copy.
-func (cc *candCache) stored(b *bolt.Bucket, id []byte) *model.Candidate {
-	v := b.Get(id)
+// stored returns what is stored of candidate id in cands when the cache
+// holds its current head, else nil. The result is the cache's own: the
+// caller must drop the entry and may then extend it (see diskCopy).
+func (cc *candCache) stored(cands *bolt.Bucket, id []byte) *onDisk {
+	v := cands.Get(id)
 	if v == nil {
 		return nil
 	}
@@ -80,21 +96,39 @@ func (cc *candCache) stored(b *bolt.Bucket, id []byte) *model.Candidate {
 	if !ok || !bytes.Equal(e.raw, v) {
 		return nil
 	}
-	idx := e.index
-	idx.Keys = slices.Clone(idx.Keys)
-	return &idx
+	return e.disk
 }
 
-// store caches c as the decoding of raw, the bytes just written at id. c
-// must be private to the cache (a clone) and raw must not change.
-func (cc *candCache) store(id string, raw []byte, c *model.Candidate) {
+// store caches c as the decoding of raw, the head just written at id,
+// with disk as what is stored of it. c and disk must be private to the
+// cache and raw must not change.
+func (cc *candCache) store(id string, raw []byte, c *model.Candidate, disk *onDisk) {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
 	if cc.m == nil {
 		cc.m = map[string]cachedCand{}
 	}
-	cc.m[id] = cachedCand{raw: raw, c: c, index: model.Candidate{
-		ID: c.ID, Version: c.Version, Status: c.Status, LastSeen: c.LastSeen, Keys: slices.Clone(c.Keys)}}
+	cc.m[id] = cachedCand{raw: raw, c: c, disk: disk}
+}
+
+// diskCopy returns what the cache keeps of the stored c (see
+// cachedCand.disk). With old, a private copy whose first kept elements of
+// each list equal c's, it extends old in place: a join copies only what it
+// appended, not the whole candidate.
+func diskCopy(old, c *model.Candidate, kept partCounts) *model.Candidate {
+	d := old
+	if d == nil {
+		d, kept = &model.Candidate{}, partCounts{}
+	}
+	d.ID, d.Version, d.Status, d.LastSeen = c.ID, c.Version, c.Status, c.LastSeen
+	d.Sources = append(d.Sources[:kept.Sources], c.Sources[kept.Sources:]...)
+	d.Keys = append(d.Keys[:kept.Keys], c.Keys[kept.Keys:]...)
+	d.Matches = d.Matches[:kept.Matches]
+	for _, m := range c.Matches[kept.Matches:] {
+		m.Hits = slices.Clone(m.Hits)
+		d.Matches = append(d.Matches, m)
+	}
+	return d
 }
 
 // cloneCandidate returns a deep copy of c: every slice is copied, so the
@@ -126,7 +160,7 @@ func (cc *candCache) drop(id string) {
 	cc.mu.Unlock()
 }
 
-// reset forgets everything.
+// reset forgets every candidate (the count of released keys goes on).
 func (cc *candCache) reset() {
 	cc.mu.Lock()
 	cc.m = nil

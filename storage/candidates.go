@@ -3,7 +3,8 @@ package storage
 // Candidates and their indexes.
 //
 // Bucket "candidates":  key = candidate ID ("YYYY-MM-DD--slug", made unique
-// with "-2", "-3"…), value = JSON model.Candidate.
+// with "-2", "-3"…), value = its head: JSON model.Candidate without
+// Sources, Matches and Keys, which live in "cand_parts" (candparts.go).
 // Bucket "cand_keys":   key = a grouping key from Candidate.Keys
 // ("url:…", "piid:…"; keys over 512 bytes by their SHA-256), value = the ID
 // of the first candidate that claimed it. Later candidates never steal a
@@ -17,7 +18,6 @@ import (
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -43,24 +43,35 @@ func groupKey(key string) []byte {
 	return []byte(key)
 }
 
-// loadCandidate decodes the candidate id from b, or returns nil when absent.
-func loadCandidate(b *bolt.Bucket, id []byte) (*model.Candidate, error) {
-	var c model.Candidate
-	ok, err := getJSON(b, id, &c)
-	if err != nil || !ok {
-		return nil, err
+// loadCandidate decodes the candidate id from its head in cands and its
+// parts, or returns nil when absent.
+func loadCandidate(cands, parts *bolt.Bucket, id []byte) (*model.Candidate, error) {
+	head := cands.Get(id)
+	if head == nil {
+		return nil, nil
 	}
-	return &c, nil
+	return decodeCandidate(parts, id, head)
+}
+
+// candBuckets returns the buckets of candidates and their parts.
+func (tx *Tx) candBuckets() (cands, parts *bolt.Bucket, err error) {
+	if cands, err = tx.bucket(bucketCandidates); err != nil {
+		return nil, nil, err
+	}
+	if parts, err = tx.bucket(bucketCandParts); err != nil {
+		return nil, nil, err
+	}
+	return cands, parts, nil
 }
 
 // Candidate returns a fresh copy of the candidate id, or an error wrapping
 // ErrNotFound.
 func (tx *Tx) Candidate(id string) (*model.Candidate, error) {
-	b, err := tx.bucket(bucketCandidates)
+	cands, parts, err := tx.candBuckets()
 	if err != nil {
 		return nil, err
 	}
-	c, err := loadCandidate(b, []byte(id))
+	c, err := loadCandidate(cands, parts, []byte(id))
 	if err != nil {
 		return nil, fmt.Errorf("load candidate %s: %w", id, err)
 	}
@@ -102,7 +113,7 @@ func (tx *Tx) OpenCandidatesSince(t time.Time) ([]*model.Candidate, error) {
 	if err != nil {
 		return nil, err
 	}
-	cands, err := tx.bucket(bucketCandidates)
+	cands, parts, err := tx.candBuckets()
 	if err != nil {
 		return nil, err
 	}
@@ -121,9 +132,9 @@ func (tx *Tx) OpenCandidatesSince(t time.Time) ([]*model.Candidate, error) {
 		var err error
 		if shared {
 			visited[string(k[8:])] = true
-			cand, err = tx.s.cands.load(cands, k[8:])
+			cand, err = tx.s.cands.load(cands, parts, k[8:])
 		} else {
-			cand, err = loadCandidate(cands, k[8:])
+			cand, err = loadCandidate(cands, parts, k[8:])
 		}
 		if err != nil {
 			return nil, fmt.Errorf("open candidates: %w", err)
@@ -154,11 +165,12 @@ func (tx *Tx) PutCandidate(c *model.Candidate) error {
 	if err := checkName("candidate id", c.ID); err != nil {
 		return fmt.Errorf("put candidate: %w", err)
 	}
-	b, err := tx.bucket(bucketCandidates)
+	b, parts, err := tx.candBuckets()
 	if err != nil {
 		return fmt.Errorf("put candidate %s: %w", c.ID, err)
 	}
 	var old *model.Candidate
+	var prev *onDisk
 	if c.Version == 0 {
 		id := c.ID
 		for n := 2; b.Get([]byte(id)) != nil; n++ {
@@ -169,34 +181,42 @@ func (tx *Tx) PutCandidate(c *model.Candidate) error {
 		}
 		c.ID, c.Version = id, 1
 	} else {
-		// saveCandidate needs only the stored version's index fields; the
-		// cache has them when it holds the stored bytes.
-		if old = tx.s.cands.stored(b, []byte(c.ID)); old == nil {
-			if old, err = loadCandidate(b, []byte(c.ID)); err != nil {
-				return fmt.Errorf("put candidate %s: %w", c.ID, err)
-			}
+		// saveCandidate needs the stored version's index fields and lists;
+		// the cache has them when it holds the stored head.
+		if prev = tx.s.cands.stored(b, []byte(c.ID)); prev != nil {
+			old = prev.c
+		} else if old, err = loadCandidate(b, parts, []byte(c.ID)); err != nil {
+			return fmt.Errorf("put candidate %s: %w", c.ID, err)
 		}
 		if old != nil {
 			c.Version = old.Version + 1
 		}
 	}
 	// c may be the cache's object for this ID, changed by the caller and so
-	// no longer its bytes; old never aliases it (a fresh decode or a copy of
-	// the index fields taken when the bytes were decoded).
+	// no longer what is stored; old never aliases it (a fresh decode or the
+	// cache's private copy, which is ours once the entry is dropped).
 	tx.s.cands.drop(c.ID)
-	if err := tx.saveCandidate(old, c); err != nil {
+	if err := tx.saveCandidate(old, c, prev); err != nil {
 		return fmt.Errorf("put candidate %s: %w", c.ID, err)
 	}
 	return nil
 }
 
 // saveCandidate writes c and moves its index entries from old's (nil for a
-// new candidate) to c's. c.Version must already be set.
-func (tx *Tx) saveCandidate(old, c *model.Candidate) error {
+// new candidate) to c's. c.Version must already be set. prev, when not
+// nil, is the cache's record of old (prev.c == old), private to this call,
+// which the cache extends instead of copying c whole.
+//
+// Every key of c not claimed by another candidate is claimed for c. Keys c
+// already listed when stored are looked up again only when some key was
+// released since they last were (prev.keysGen): until a release every
+// listed key stays claimed by someone, and looking all of them up made a
+// join cost O(keys).
+func (tx *Tx) saveCandidate(old, c *model.Candidate, prev *onDisk) error {
 	if strings.IndexByte(c.Status, sep) >= 0 {
 		return fmt.Errorf("status %q contains a NUL byte", c.Status)
 	}
-	cands, err := tx.bucket(bucketCandidates)
+	cands, parts, err := tx.candBuckets()
 	if err != nil {
 		return err
 	}
@@ -213,14 +233,32 @@ func (tx *Tx) saveCandidate(old, c *model.Candidate) error {
 		return err
 	}
 	id := []byte(c.ID)
+	kept, err := putCandidateParts(parts, old, c)
+	if err != nil {
+		return err
+	}
+	// gen is never 0, the keysGen of an entry the cache decoded rather
+	// than saved: a key may have been released before this process began.
+	gen := tx.s.cands.released.Load() + 1
+	claimFrom := 0
+	if prev != nil && prev.keysGen == gen {
+		claimFrom = kept.Keys
+	}
 	if old != nil {
-		for _, k := range old.Keys {
-			if k == "" || slices.Contains(c.Keys, k) {
-				continue
+		if gone := old.Keys[kept.Keys:]; len(gone) > 0 {
+			listed := make(map[string]bool, len(c.Keys))
+			for _, k := range c.Keys {
+				listed[k] = true
 			}
-			if gk := groupKey(k); bytes.Equal(keys.Get(gk), id) {
-				if err := keys.Delete(gk); err != nil {
-					return err
+			for _, k := range gone {
+				if k == "" || listed[k] {
+					continue
+				}
+				if gk := groupKey(k); bytes.Equal(keys.Get(gk), id) {
+					if err := keys.Delete(gk); err != nil {
+						return err
+					}
+					tx.s.cands.released.Add(1)
 				}
 			}
 		}
@@ -233,7 +271,7 @@ func (tx *Tx) saveCandidate(old, c *model.Candidate) error {
 			}
 		}
 	}
-	for _, k := range c.Keys {
+	for _, k := range c.Keys[claimFrom:] {
 		if k == "" {
 			continue
 		}
@@ -251,17 +289,20 @@ func (tx *Tx) saveCandidate(old, c *model.Candidate) error {
 			return err
 		}
 	}
-	data, err := json.Marshal(c)
+	head, err := encodeHead(c)
 	if err != nil {
 		return fmt.Errorf("encode %q: %w", id, err)
 	}
-	if err := cands.Put(id, data); err != nil {
+	if err := cands.Put(id, head); err != nil {
 		return err
 	}
-	// The next OpenCandidatesSince would decode these bytes again; a joined
-	// candidate is saved once per source, so that decode grew with the
-	// candidate's size times its sources. A private copy is cheaper.
-	tx.s.cands.store(c.ID, data, cloneCandidate(c))
+	// The next OpenCandidatesSince would decode the candidate again; a
+	// joined candidate is saved once per source, so that decode grew with
+	// the candidate's size times its sources. A private copy is cheaper.
+	if prev == nil {
+		old = nil
+	}
+	tx.s.cands.store(c.ID, head, cloneCandidate(c), &onDisk{c: diskCopy(old, c, kept), keysGen: gen})
 	return nil
 }
 
@@ -284,13 +325,13 @@ func (s *Store) Candidate(id string) (model.Candidate, error) {
 func (s *Store) Candidates(status string) ([]model.Candidate, error) {
 	var out []model.Candidate
 	err := s.view(func(tx *Tx) error {
-		cands, err := tx.bucket(bucketCandidates)
+		cands, parts, err := tx.candBuckets()
 		if err != nil {
 			return err
 		}
 		if status == "" {
-			return cands.ForEach(func(k, _ []byte) error {
-				c, err := loadCandidate(cands, k)
+			return cands.ForEach(func(k, v []byte) error {
+				c, err := decodeCandidate(parts, k, v)
 				if err != nil {
 					return err
 				}
@@ -305,7 +346,7 @@ func (s *Store) Candidates(status string) ([]model.Candidate, error) {
 		prefix := prefixOf(status)
 		cur := idx.Cursor()
 		for k, _ := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = cur.Next() {
-			c, err := loadCandidate(cands, k[len(prefix):])
+			c, err := loadCandidate(cands, parts, k[len(prefix):])
 			if err != nil {
 				return err
 			}
@@ -357,7 +398,7 @@ func (s *Store) UpdateCandidate(id string, version int, fn func(tx *Tx, c *model
 			return err
 		}
 		c.Version = old.Version + 1
-		if err := tx.saveCandidate(old, c); err != nil {
+		if err := tx.saveCandidate(old, c, nil); err != nil {
 			return err
 		}
 		out = *c
@@ -399,7 +440,7 @@ func (s *Store) WakeSnoozed(now time.Time) (int, error) {
 			c.SnoozeUntil = time.Time{}
 			c.AddHistory(model.HistoryEntry{At: now, Kind: "woken"})
 			c.Version++
-			if err := tx.saveCandidate(&old, c); err != nil {
+			if err := tx.saveCandidate(&old, c, nil); err != nil {
 				return fmt.Errorf("candidate %s: %w", id, err)
 			}
 			n++

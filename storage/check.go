@@ -79,42 +79,55 @@ func checkIndexes(tx *bolt.Tx) []error {
 		c.fail("items_by_time has %d entries for %d items", n, items)
 	}
 
-	open := 0
-	cands := forEach(c, bucketCandidates, func(k []byte, cand *model.Candidate) {
-		if cand.ID != string(k) {
-			c.fail("candidate %q stored under %q", cand.ID, k)
-		}
-		if !c.has(bucketCandStatus, joinKey(cand.Status, k)) {
-			c.fail("candidate %q has no status index entry for %q", k, cand.Status)
-		}
-		if cand.IsOpen() {
-			open++
-			if !c.has(bucketCandOpen, append(timeKey(cand.LastSeen), k...)) {
-				c.fail("open candidate %q has no last-seen index entry", k)
+	open, cands, nparts := 0, 0, 0
+	listed := map[string]bool{} // candidate ID + 0x00 + group key, for cand_keys
+	if cb, parts := tx.Bucket(bucketCandidates), tx.Bucket(bucketCandParts); cb == nil || parts == nil {
+		c.fail("bucket %s or %s missing", bucketCandidates, bucketCandParts)
+	} else {
+		// The callback never returns an error; problems go to c.fail.
+		_ = cb.ForEach(func(k, head []byte) error {
+			cands++
+			cand, err := decodeCandidate(parts, k, head)
+			if err != nil {
+				c.fail("%s: %v", bucketCandidates, err)
+				return nil
 			}
-		}
-	})
+			nparts += len(cand.Sources) + len(cand.Matches) + len(cand.Keys)
+			for _, gk := range cand.Keys {
+				listed[string(joinKey(string(k), groupKey(gk)))] = true
+			}
+			if cand.ID != string(k) {
+				c.fail("candidate %q stored under %q", cand.ID, k)
+			}
+			if !c.has(bucketCandStatus, joinKey(cand.Status, k)) {
+				c.fail("candidate %q has no status index entry for %q", k, cand.Status)
+			}
+			if cand.IsOpen() {
+				open++
+				if !c.has(bucketCandOpen, append(timeKey(cand.LastSeen), k...)) {
+					c.fail("open candidate %q has no last-seen index entry", k)
+				}
+			}
+			return nil
+		})
+	}
+	if n := c.count(bucketCandParts); n != nparts {
+		c.fail("cand_parts has %d entries for the %d parts of %d candidates", n, nparts, cands)
+	}
 	if n := c.count(bucketCandStatus); n != cands {
 		c.fail("cand_status has %d entries for %d candidates", n, cands)
 	}
 	if n := c.count(bucketCandOpen); n != open {
 		c.fail("cand_open has %d entries for %d open candidates", n, open)
 	}
-	if b := tx.Bucket(bucketCandKeys); b != nil {
+	if b, cb := tx.Bucket(bucketCandKeys), tx.Bucket(bucketCandidates); b != nil && cb != nil {
 		// The callback never returns an error; problems go to c.fail.
 		_ = b.ForEach(func(gk, id []byte) error {
-			var cand model.Candidate
-			ok, err := getJSON(tx.Bucket(bucketCandidates), id, &cand)
-			if err != nil || !ok {
+			if cb.Get(id) == nil {
 				c.fail("key %q points at missing candidate %q", gk, id)
-				return nil
+			} else if !listed[string(joinKey(string(id), gk))] {
+				c.fail("key %q points at candidate %q, which does not list it", gk, id)
 			}
-			for _, k := range cand.Keys {
-				if bytes.Equal(groupKey(k), gk) {
-					return nil
-				}
-			}
-			c.fail("key %q points at candidate %q, which does not list it", gk, id)
 			return nil
 		})
 	}

@@ -9,7 +9,8 @@ package storage
 //	seen            itemKey -> first-seen time (8 bytes)  (items.go)
 //	items           itemKey -> JSON model.Item            (items.go)
 //	items_by_time   time(8) + itemKey -> ""               (items.go)
-//	candidates      id -> JSON model.Candidate            (candidates.go)
+//	candidates      id -> JSON candidate head             (candidates.go)
+//	cand_parts      id + 0x00 + kind + index(4) -> JSON   (candparts.go)
 //	cand_keys       grouping key -> id                    (candidates.go)
 //	cand_status     status + 0x00 + id -> ""              (candidates.go)
 //	cand_open       lastSeen(8) + id -> ""                (candidates.go)
@@ -49,7 +50,7 @@ var (
 // allBuckets are created by Store.init (meta is created first, separately).
 var allBuckets = [][]byte{
 	bucketSources, bucketSeen, bucketItems, bucketItemsByTime,
-	bucketCandidates, bucketCandKeys, bucketCandStatus, bucketCandOpen,
+	bucketCandidates, bucketCandParts, bucketCandKeys, bucketCandStatus, bucketCandOpen,
 	bucketOutbox, bucketOutboxPending, bucketOutboxSeq,
 	bucketDecisions, bucketDecByCand,
 }

@@ -30,8 +30,10 @@ import (
 const FileName = "tierwatch.db"
 
 // schemaVersion is written to the meta bucket of a new store. Open refuses a
-// file whose schema is newer than the code.
-const schemaVersion = 1
+// file whose schema is newer than the code and upgrades older ones:
+// version 2 moved candidate sources, matches and keys out of the
+// candidate's value into cand_parts (candparts.go).
+const schemaVersion = 2
 
 // Sentinel errors.
 var (
@@ -185,13 +187,22 @@ func (s *Store) init() error {
 		if len(v) != 8 {
 			return errors.New("not a tierwatch store (no schema version)")
 		}
-		if got := be64(v); got > schemaVersion {
-			return fmt.Errorf("schema version %d is newer than this tierwatch understands (%d)", got, schemaVersion)
+		ver := be64(v)
+		if ver > schemaVersion {
+			return fmt.Errorf("schema version %d is newer than this tierwatch understands (%d)", ver, schemaVersion)
 		}
 		for _, name := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("create bucket %s: %w", name, err)
 			}
+		}
+		if ver < 2 {
+			if err := migrateCandidates(tx); err != nil {
+				return fmt.Errorf("upgrade schema 1 to 2: %w", err)
+			}
+		}
+		if ver != schemaVersion {
+			return meta.Put(keySchema, u64(schemaVersion))
 		}
 		return nil
 	})
