@@ -122,19 +122,22 @@ func (g *Grouper) mostSimilar(open []*model.Candidate, it model.Item, ms []model
 	var best *model.Candidate
 	bestSim := 0.0
 	for _, c := range open {
-		if !c.IsOpen() || !compatibleWith(firms, c.Matches) {
+		if !c.IsOpen() {
 			continue
 		}
 		ct := g.titles.get(c)
+		if !compatible(firms, ct.firms) {
+			continue
+		}
 		if overlap(tokens, ct.all) < 2 {
 			continue // no source can reach a similarity above 0
 		}
-		for i, toks := range ct.tokens {
+		for _, i := range ct.distinct {
 			need, ok := g.threshold(ct.days[i], ct.dayOK[i], it.Published)
 			if !ok {
 				continue
 			}
-			sim := titleSimilarity(tokens, toks)
+			sim := titleSimilarity(tokens, ct.tokens[i])
 			if sim >= need && (sim > bestSim || sim == bestSim && best != nil && c.LastSeen.After(best.LastSeen)) {
 				best, bestSim = c, sim
 			}
@@ -156,27 +159,22 @@ func companies(ms []model.Match) map[string]bool {
 	return out
 }
 
-// compatibleWith reports whether an item naming the companies firms and a
-// candidate with matches ms may report one event: either names no company,
-// or they share one. Headlines are formulaic ("X wins ICE contract"), so
-// titles alike but for the company are two events. It allocates nothing:
-// it runs for every open candidate for every item grouped.
-func compatibleWith(firms map[string]bool, ms []model.Match) bool {
-	if len(firms) == 0 {
+// compatible reports whether an item naming the companies firms and a
+// candidate naming the companies its (from its matches) may report one
+// event: either names no company, or they share one. Headlines are
+// formulaic ("X wins ICE contract"), so titles alike but for the company
+// are two events. It allocates nothing: it runs for every open candidate
+// for every item grouped.
+func compatible(firms map[string]bool, its []string) bool {
+	if len(firms) == 0 || len(its) == 0 {
 		return true
 	}
-	named := false
-	for _, m := range ms {
-		for _, h := range m.Hits {
-			if strings.HasPrefix(h.Entity, "company:") {
-				if firms[h.Entity] {
-					return true
-				}
-				named = true
-			}
+	for _, f := range its {
+		if firms[f] {
+			return true
 		}
 	}
-	return !named
+	return false
 }
 
 // threshold returns the title similarity a source dated d (its

@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/tierwatch/tierwatch/model"
@@ -22,7 +24,7 @@ type titleCache struct {
 	entries map[string]*candTitles
 }
 
-// candTitles is the cached view of one candidate's sources.
+// candTitles is the cached view of one candidate's sources and matches.
 type candTitles struct {
 	titles []string    // Sources[i].Title when cached
 	dates  []string    // Sources[i].Date when cached
@@ -32,7 +34,21 @@ type candTitles struct {
 	// all is the union of tokens: a candidate sharing fewer than two
 	// words with an item has no source it can join (see titleSimilarity).
 	all []string
+	// distinct are the indexes of the sources whose title and date no
+	// earlier source has: syndicated copies of one story share both, and
+	// comparing an item with each copy gives the same answer.
+	distinct []int
+	seen     map[string]bool // title + 0x00 + date of the sources cached
+
+	// matches identify Matches[i] when cached; a match's hits are a
+	// function of its item, so rule, item and source identify it.
+	matches []matchID
+	// firms are the company entities the matches name (see
+	// compatible), sorted.
+	firms []string
 }
+
+type matchID struct{ rule, itemKey, source string }
 
 // get returns the current view of c's sources, updating the cache.
 func (tc *titleCache) get(c *model.Candidate) *candTitles {
@@ -40,13 +56,17 @@ func (tc *titleCache) get(c *model.Candidate) *candTitles {
 		tc.entries = map[string]*candTitles{}
 	}
 	e := tc.entries[c.ID]
-	if e == nil || !e.prefixOf(c.Sources) {
-		e = &candTitles{}
+	if e == nil || !e.prefixOf(c.Sources) || !e.matchPrefixOf(c.Matches) {
+		e = &candTitles{seen: map[string]bool{}}
 		tc.entries[c.ID] = e
 	}
 	for _, s := range c.Sources[len(e.titles):] {
 		toks := titleTokens(s.Title)
 		d, err := time.Parse(time.DateOnly, s.Date)
+		if k := s.Title + "\x00" + s.Date; !e.seen[k] {
+			e.seen[k] = true
+			e.distinct = append(e.distinct, len(e.titles))
+		}
 		e.titles = append(e.titles, s.Title)
 		e.dates = append(e.dates, s.Date)
 		e.days = append(e.days, d)
@@ -54,7 +74,30 @@ func (tc *titleCache) get(c *model.Candidate) *candTitles {
 		e.tokens = append(e.tokens, toks)
 		e.all = union(make([]string, 0, len(e.all)+len(toks)), e.all, toks)
 	}
+	for _, m := range c.Matches[len(e.matches):] {
+		e.matches = append(e.matches, matchID{m.Rule, m.ItemKey, m.Source})
+		for _, h := range m.Hits {
+			if strings.HasPrefix(h.Entity, "company:") {
+				if i, found := slices.BinarySearch(e.firms, h.Entity); !found {
+					e.firms = slices.Insert(e.firms, i, h.Entity)
+				}
+			}
+		}
+	}
 	return e
+}
+
+// matchPrefixOf reports whether the cached matches are the first of ms.
+func (e *candTitles) matchPrefixOf(ms []model.Match) bool {
+	if len(e.matches) > len(ms) {
+		return false
+	}
+	for i, id := range e.matches {
+		if m := &ms[i]; m.Rule != id.rule || m.ItemKey != id.itemKey || m.Source != id.source {
+			return false
+		}
+	}
+	return true
 }
 
 // prefixOf reports whether the cached sources are the first ones of srcs.

@@ -152,3 +152,53 @@ func TestTitleSimilarity(t *testing.T) {
 		})
 	}
 }
+
+// TestTitleCacheFollowsMatches checks that the companies the cache keeps
+// for a candidate are those its current matches name, however they
+// changed, and that syndicated copies (same title and date) are compared
+// once.
+func TestTitleCacheFollowsMatches(t *testing.T) {
+	match := func(item string, entities ...string) model.Match {
+		m := model.Match{Rule: "dhs-vendors", ItemKey: item, Source: "feed"}
+		for _, e := range entities {
+			m.Hits = append(m.Hits, model.Hit{Term: e, Entity: e, Field: "title"})
+		}
+		return m
+	}
+	tests := []struct {
+		name          string
+		before, after []model.Match
+		want          []string
+	}{
+		{"unchanged", []model.Match{match("a", "company:amazon", "agency:ice")}, []model.Match{match("a", "company:amazon", "agency:ice")},
+			[]string{"company:amazon"}},
+		{"match appended", []model.Match{match("a", "company:amazon")},
+			[]model.Match{match("a", "company:amazon"), match("b", "company:palantir", "company:amazon")},
+			[]string{"company:amazon", "company:palantir"}},
+		{"matches replaced by a split", []model.Match{match("a", "company:amazon")}, []model.Match{match("b", "company:palantir")},
+			[]string{"company:palantir"}},
+		{"all matches removed", []model.Match{match("a", "company:amazon")}, nil, nil},
+		{"no company", nil, []model.Match{match("a", "agency:ice", "topic:biometrics")}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var tc titleCache
+			c := &model.Candidate{ID: "c1", Matches: tt.before}
+			tc.get(c)
+			c.Matches = tt.after
+			if got := tc.get(c).firms; !slices.Equal(got, tt.want) {
+				t.Errorf("firms = %q, want %q", got, tt.want)
+			}
+		})
+	}
+
+	src := func(title, date string) model.Ref { return model.Ref{Title: title, Date: date} }
+	var tc titleCache
+	c := &model.Candidate{ID: "c2", Sources: []model.Ref{src("Amazon wins ICE deal", "2025-01-01"),
+		src("Amazon wins ICE deal", "2025-01-01"), src("Amazon wins ICE deal", "2025-01-02"), src("ICE signs AWS pact", "2025-01-01")}}
+	tc.get(c)
+	c.Sources = append(c.Sources, src("Amazon wins ICE deal", "2025-01-02"), src("AWS pact", "2025-01-03"))
+	if got, want := tc.get(c).distinct, []int{0, 2, 3, 5}; !slices.Equal(got, want) {
+		t.Errorf("distinct = %v, want %v", got, want)
+	}
+}
