@@ -48,3 +48,47 @@ func BenchmarkCommit50(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkJoin measures one join as the grouper makes it: in one write
+// transaction, read the open candidates, append a source (with its match
+// and key) to one of n sources and save it; every other iteration removes
+// it again (but not its key), so the candidate keeps its size. Before
+// candidate parts had their own bucket (schema 2) every save re-encoded the
+// whole candidate; now what still grows with n is copying and comparing
+// the lists in memory, with no encoding and a constant number of
+// allocations (figures in BENCHMARKS.md).
+func BenchmarkJoin(b *testing.B) {
+	for _, n := range []int{10, 100, 1000} {
+		b.Run(fmt.Sprintf("sources=%d", n), func(b *testing.B) {
+			s, err := Open(filepath.Join(b.TempDir(), "state"), Options{NoSync: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			if err := s.Update(func(tx *Tx) error { return tx.PutCandidate(partsCand("c1", n)) }); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				err := s.Update(func(tx *Tx) error {
+					cs, err := tx.OpenCandidatesSince(t0.Add(-time.Hour))
+					if err != nil || len(cs) != 1 {
+						return fmt.Errorf("open candidates: %d, %v", len(cs), err)
+					}
+					c := cs[0]
+					if i%2 == 0 {
+						addSource(c, n+i)
+					} else {
+						// Keys stay: dropping one releases it, which
+						// makes the next save look up every key again.
+						c.Sources, c.Matches = c.Sources[:n], c.Matches[:n]
+					}
+					return tx.PutCandidate(c)
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -131,9 +131,14 @@ func diskCopy(old, c *model.Candidate, kept partCounts) *model.Candidate {
 	return d
 }
 
-// cloneCandidate returns a deep copy of c: every slice is copied, so the
-// copy shares no memory the caller could change. TestCloneCandidateIsDeep
-// fails when model.Candidate gains a reference field this does not copy.
+// cloneCandidate returns a copy of c that shares no memory the caller
+// could change, but for each match's Hits: hits are a function of the
+// match's item and nothing changes them in place, and copying them made
+// every join cost O(hits of the candidate) allocations. What is stored is
+// still compared hit by hit (see sameMatch and diskCopy, which copies
+// hits), so a hit changed in place would be saved, not lost.
+// TestCloneCandidateIsDeep fails when model.Candidate gains a reference
+// field this does not copy.
 func cloneCandidate(c *model.Candidate) *model.Candidate {
 	d := *c
 	d.Actors = slices.Clone(c.Actors)
@@ -143,13 +148,7 @@ func cloneCandidate(c *model.Candidate) *model.Candidate {
 	d.Keys = slices.Clone(c.Keys)
 	d.Routes = slices.Clone(c.Routes)
 	d.History = slices.Clone(c.History)
-	if c.Matches != nil {
-		d.Matches = make([]model.Match, len(c.Matches))
-		for i, m := range c.Matches {
-			m.Hits = slices.Clone(m.Hits)
-			d.Matches[i] = m
-		}
-	}
+	d.Matches = slices.Clone(c.Matches)
 	return &d
 }
 

@@ -161,9 +161,16 @@ func fill(v reflect.Value) {
 	}
 }
 
+// sharedOK are the paths cloneCandidate may share: a match's hits are
+// immutable (see cloneCandidate).
+var sharedOK = map[string]bool{"Candidate.Matches[].Hits": true}
+
 // shared reports the path of the first slice, map or pointer that a and b
-// share, or "".
+// share, or "", not counting sharedOK.
 func shared(a, b reflect.Value, path string) string {
+	if sharedOK[path] {
+		return ""
+	}
 	switch a.Kind() {
 	case reflect.Slice, reflect.Map, reflect.Pointer:
 		if !a.IsNil() && a.UnsafePointer() == b.UnsafePointer() {
