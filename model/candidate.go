@@ -94,6 +94,25 @@ func (c *Candidate) AddHistory(e HistoryEntry) {
 	}
 }
 
+// Clone returns a copy of c that shares no memory a caller could change,
+// but for each match's Hits: hits are a function of the match's item and
+// nothing changes them in place, and copying them cost one allocation per
+// match on every join (storage hands out a clone of every saved
+// candidate). TestCloneIsDeep fails when Candidate gains a reference field
+// this does not copy.
+func (c *Candidate) Clone() *Candidate {
+	d := *c
+	d.Actors = slices.Clone(c.Actors)
+	d.Tags = slices.Clone(c.Tags)
+	d.Rules = slices.Clone(c.Rules)
+	d.Sources = slices.Clone(c.Sources)
+	d.Matches = slices.Clone(c.Matches)
+	d.Keys = slices.Clone(c.Keys)
+	d.Routes = slices.Clone(c.Routes)
+	d.History = slices.Clone(c.History)
+	return &d
+}
+
 // BestTier returns the best (lowest) valid tier among the sources, or 0.
 func (c *Candidate) BestTier() Tier {
 	var best Tier

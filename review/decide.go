@@ -197,7 +197,7 @@ func (q *Queue) Duplicate(ctx context.Context, id string, version int, who, targ
 			return nil, fmt.Errorf("%w: target %s is %s", ErrConflict, t.ID, t.Status)
 		}
 		d.Target = t.ID
-		d.Before = append(d.Before, *clone(t))
+		d.Before = append(d.Before, *t.Clone())
 		merge(t, c, d.At)
 		c.Status, c.SnoozeUntil, c.DuplicateOf = model.StatusDuplicate, time.Time{}, t.ID
 		c.Sources, c.Matches, c.Keys = nil, nil, nil
@@ -241,7 +241,7 @@ func (q *Queue) decide(ctx context.Context, action, id string, version int, who 
 			return fmt.Errorf("%w: you decided on version %d, the candidate is at version %d (it changed since you loaded it; reload and decide again)",
 				storage.ErrStale, version, c.Version)
 		}
-		d := model.Decision{CandidateID: c.ID, Action: action, Who: who, At: now, Before: []model.Candidate{*clone(c)}}
+		d := model.Decision{CandidateID: c.ID, Action: action, Who: who, At: now, Before: []model.Candidate{*c.Clone()}}
 		others, err := fn(tx, c, &d)
 		if err != nil {
 			return err
@@ -478,28 +478,6 @@ func checkWho(who string) error {
 		return fmt.Errorf("%w: who holds control characters", ErrInvalid)
 	}
 	return checkText("who", who, maxWho)
-}
-
-// clone deep-copies a candidate so a Before snapshot shares no slices with
-// the candidate being changed.
-func clone(c *model.Candidate) *model.Candidate {
-	x := *c
-	x.Actors = slices.Clone(c.Actors)
-	x.Tags = slices.Clone(c.Tags)
-	x.Rules = slices.Clone(c.Rules)
-	x.Sources = slices.Clone(c.Sources)
-	x.Keys = slices.Clone(c.Keys)
-	x.Routes = slices.Clone(c.Routes)
-	x.History = slices.Clone(c.History)
-	x.Matches = make([]model.Match, len(c.Matches))
-	for i, m := range c.Matches {
-		m.Hits = slices.Clone(m.Hits)
-		x.Matches[i] = m
-	}
-	if c.Matches == nil {
-		x.Matches = nil
-	}
-	return &x
 }
 
 // merge moves dup's sources, matches, keys, rules, routes, actors and tags

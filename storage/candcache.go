@@ -131,27 +131,6 @@ func diskCopy(old, c *model.Candidate, kept partCounts) *model.Candidate {
 	return d
 }
 
-// cloneCandidate returns a copy of c that shares no memory the caller
-// could change, but for each match's Hits: hits are a function of the
-// match's item and nothing changes them in place, and copying them made
-// every join cost O(hits of the candidate) allocations. What is stored is
-// still compared hit by hit (see sameMatch and diskCopy, which copies
-// hits), so a hit changed in place would be saved, not lost.
-// TestCloneCandidateIsDeep fails when model.Candidate gains a reference
-// field this does not copy.
-func cloneCandidate(c *model.Candidate) *model.Candidate {
-	d := *c
-	d.Actors = slices.Clone(c.Actors)
-	d.Tags = slices.Clone(c.Tags)
-	d.Rules = slices.Clone(c.Rules)
-	d.Sources = slices.Clone(c.Sources)
-	d.Keys = slices.Clone(c.Keys)
-	d.Routes = slices.Clone(c.Routes)
-	d.History = slices.Clone(c.History)
-	d.Matches = slices.Clone(c.Matches)
-	return &d
-}
-
 // drop forgets id.
 func (cc *candCache) drop(id string) {
 	cc.mu.Lock()

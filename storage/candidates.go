@@ -302,7 +302,7 @@ func (tx *Tx) saveCandidate(old, c *model.Candidate, prev *onDisk) error {
 	if prev == nil {
 		old = nil
 	}
-	tx.s.cands.store(c.ID, head, cloneCandidate(c), &onDisk{c: diskCopy(old, c, kept), keysGen: gen})
+	tx.s.cands.store(c.ID, head, c.Clone(), &onDisk{c: diskCopy(old, c, kept), keysGen: gen})
 	return nil
 }
 

@@ -93,7 +93,7 @@ func TestCandidatePartsRoundTrip(t *testing.T) {
 					if err := tx.PutCandidate(cs[0]); err != nil {
 						return err
 					}
-					want = *cloneCandidate(cs[0])
+					want = *cs[0].Clone()
 					return nil
 				})
 				if err != nil {
