@@ -370,12 +370,24 @@ func PlainText(s string, max int) string {
 		w.write(s)
 		return w.b.String()
 	}
+	if plainSimple(&w, s) {
+		return w.b.String()
+	}
+	w = textWriter{max: max}
+	w.b.Grow(min(len(s), max))
+	plainTokens(&w, s)
+	return w.b.String()
+}
+
+// plainTokens writes the text of s to w with the HTML tokenizer: the
+// general path of PlainText.
+func plainTokens(w *textWriter, s string) {
 	z := html.NewTokenizer(strings.NewReader(s))
 	skip := 0
 	for !w.full {
 		switch z.Next() {
 		case html.ErrorToken:
-			return w.b.String()
+			return
 		case html.TextToken:
 			if skip == 0 {
 				w.write(string(z.Text()))
@@ -402,7 +414,163 @@ func PlainText(s string, max int) string {
 			}
 		}
 	}
-	return w.b.String()
+}
+
+// plainSimple is PlainText's fast path for the HTML most feed summaries
+// are: text, character references, and tags of plainTags with plain
+// attributes. It writes the text of s to w as plainTokens would and
+// returns true, or returns false at the first thing outside that subset
+// (a comment, a raw-text element such as script, an unusual tag or
+// attribute, a stray "<"), and the caller starts again with plainTokens.
+// It exists because the tokenizer allocates a 4 KiB buffer per call, for
+// every title and summary; FuzzPlainSimple checks that both agree.
+func plainSimple(w *textWriter, s string) bool {
+	for i := 0; i < len(s) && !w.full; {
+		if s[i] != '<' {
+			j := strings.IndexByte(s[i:], '<')
+			if j < 0 {
+				j = len(s) - i
+			}
+			w.write(html.UnescapeString(s[i : i+j]))
+			i += j
+			continue
+		}
+		var name [maxPlainTag]byte
+		n, end, ok := simpleTag(s, i, &name)
+		if !ok {
+			return false
+		}
+		if isBlock(name[:n]) {
+			w.space()
+		}
+		i = end
+	}
+	return true
+}
+
+// maxPlainTag is the longest tag name plainTags holds.
+const maxPlainTag = 10
+
+// simpleTag reads the tag at s[i] (which is '<'): a start tag
+// <name attr attr=value attr="value" ...> or <name .../>, or an end tag
+// </name>, whose name is in plainTags. It puts the lower-cased name in
+// name and returns its length and the index after the closing '>'; ok is
+// false for anything else, including a tag cut off by the end of s.
+func simpleTag(s string, i int, name *[maxPlainTag]byte) (n, end int, ok bool) {
+	j := i + 1
+	closing := j < len(s) && s[j] == '/'
+	if closing {
+		j++
+	}
+	if j >= len(s) || !isLetter(s[j]) {
+		return 0, 0, false
+	}
+	for ; j < len(s) && (isLetter(s[j]) || '0' <= s[j] && s[j] <= '9'); j++ {
+		if n == maxPlainTag {
+			return 0, 0, false
+		}
+		c := s[j]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		name[n] = c
+		n++
+	}
+	if !plainTags[string(name[:n])] {
+		return 0, 0, false
+	}
+	for {
+		ws := skipTagSpace(s, &j)
+		switch {
+		case j >= len(s):
+			return 0, 0, false
+		case s[j] == '>':
+			return n, j + 1, true
+		case closing:
+			return 0, 0, false
+		case s[j] == '/':
+			if j+1 < len(s) && s[j+1] == '>' {
+				return n, j + 2, true
+			}
+			return 0, 0, false
+		case !ws || !isAttrName(s[j]):
+			return 0, 0, false
+		}
+		for j < len(s) && isAttrName(s[j]) {
+			j++
+		}
+		k := j
+		skipTagSpace(s, &k)
+		if k >= len(s) || s[k] != '=' {
+			continue // an attribute without a value
+		}
+		k++
+		skipTagSpace(s, &k)
+		switch {
+		case k >= len(s):
+			return 0, 0, false
+		case s[k] == '"' || s[k] == '\'':
+			e := strings.IndexByte(s[k+1:], s[k])
+			if e < 0 {
+				return 0, 0, false
+			}
+			j = k + 1 + e + 1
+		case isUnquotedValue(s[k]):
+			for k < len(s) && isUnquotedValue(s[k]) {
+				k++
+			}
+			j = k
+		default:
+			return 0, 0, false
+		}
+	}
+}
+
+// plainTags are the tags plainSimple reads: none makes the tokenizer read
+// what follows as raw text, and none is skipped with its content.
+var plainTags = map[string]bool{
+	"a": true, "abbr": true, "b": true, "big": true, "blockquote": true, "br": true,
+	"caption": true, "center": true, "cite": true, "code": true, "dd": true, "del": true,
+	"div": true, "dl": true, "dt": true, "em": true, "figcaption": true, "figure": true,
+	"font": true, "h1": true, "h2": true, "h3": true, "h4": true, "h5": true, "h6": true,
+	"hr": true, "i": true, "img": true, "ins": true, "kbd": true, "li": true, "mark": true,
+	"ol": true, "p": true, "pre": true, "q": true, "s": true, "small": true, "span": true,
+	"strike": true, "strong": true, "sub": true, "sup": true, "table": true, "tbody": true,
+	"td": true, "th": true, "thead": true, "time": true, "tr": true, "u": true, "ul": true,
+	"wbr": true,
+}
+
+// skipTagSpace moves *j past the white space the tokenizer skips inside a
+// tag and reports whether there was any.
+func skipTagSpace(s string, j *int) bool {
+	start := *j
+	for *j < len(s) {
+		switch s[*j] {
+		case ' ', '\n', '\r', '\t', '\f':
+			*j++
+			continue
+		}
+		break
+	}
+	return *j > start
+}
+
+func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+
+// isAttrName is a deliberately narrow set of attribute name bytes.
+func isAttrName(c byte) bool {
+	return isLetter(c) || '0' <= c && c <= '9' || c == '-' || c == '_' || c == ':' || c == '.'
+}
+
+// isUnquotedValue is a byte of an unquoted attribute value that the
+// tokenizer and plainSimple both read the same way: printable ASCII except
+// quotes, '=', '<', '>' and '`'.
+func isUnquotedValue(c byte) bool {
+	switch c {
+	case '"', '\'', '=', '<', '>', '`':
+		return false
+	}
+	return c > ' ' && c < 0x7f
 }
 
 func isSkipped(tag []byte) bool {

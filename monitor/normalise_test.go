@@ -1,6 +1,8 @@
 package monitor
 
 import (
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -240,6 +242,111 @@ func TestPlainText(t *testing.T) {
 			}
 		})
 	}
+}
+
+// plainBoth runs PlainText's fast path and its tokenizer path on s.
+func plainBoth(s string, max int) (fast string, took bool, slow string) {
+	fw, sw := textWriter{max: max}, textWriter{max: max}
+	took = plainSimple(&fw, s)
+	plainTokens(&sw, s)
+	return fw.b.String(), took, sw.b.String()
+}
+
+// TestPlainSimple checks that the fast path takes the markup feeds send
+// and leaves the rest to the tokenizer, agreeing with it either way.
+func TestPlainSimple(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		take bool
+	}{
+		{"paragraphs", "<p>Amazon &amp; ICE</p>\n<p>second</p>", true},
+		{"link with attributes", `See <a href="https://x.test/?a=1&amp;b=2" title='a > b' target=_blank rel = nofollow>this</a>.`, true},
+		{"self-closing and upper case", "one<BR/>two<br />three<IMG SRC=x.png ALT=\"\">", true},
+		{"inline joins", "Ama<b>zon</b> <EM>Web</EM> Services", true},
+		{"cap reached", strings.Repeat("<p>word</p>", 100), true},
+		{"script", "a<script>x</script>b", false},
+		{"title is raw text", "<title>a</p>b</title>", false},
+		{"comment", "a<!-- x -->b", false},
+		{"stray less-than", "a < b", false},
+		{"cut-off tag", "text <a href=", false},
+		{"quote in unquoted value", `<a href=x"y>z</a>`, false},
+		{"unknown tag", "<custom-tag>x</custom-tag>", false},
+		{"end tag with attribute", "<p>x</p class=y>", false},
+		{"attribute glued to value", `<a href="x"title="y">z</a>`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fast, took, slow := plainBoth(tt.in, 200)
+			if took != tt.take {
+				t.Errorf("fast path took %q: %v, want %v", tt.in, took, tt.take)
+			}
+			if took && fast != slow {
+				t.Errorf("fast path gave %q, tokenizer %q", fast, slow)
+			}
+			if got := PlainText(tt.in, 200); got != slow {
+				t.Errorf("PlainText = %q, tokenizer %q", got, slow)
+			}
+		})
+	}
+}
+
+// TestPlainSimpleOnFixtures runs both paths over every title, summary and
+// content of the real feeds in ../shared: they must agree wherever the
+// fast path takes the text, and it must take most summaries (or it saves
+// nothing).
+func TestPlainSimpleOnFixtures(t *testing.T) {
+	dir := feedFixtures(t)
+	var fields, took int
+	for _, tc := range fixtureCases {
+		if tc.parseError {
+			continue
+		}
+		body, err := os.ReadFile(filepath.Join(dir, tc.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		feed, err := ParseFeed(body, tc.contentType)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.file, err)
+		}
+		for _, it := range feed.Items {
+			for _, s := range []string{it.Title, it.Description, it.Content} {
+				if !strings.ContainsAny(s, "<&") {
+					continue
+				}
+				fast, ok, slow := plainBoth(s, MaxContent)
+				fields++
+				if ok {
+					took++
+					if fast != slow {
+						t.Errorf("%s: fast path gave %q,\ntokenizer %q", tc.file, fast, slow)
+					}
+				}
+			}
+		}
+	}
+	t.Logf("fast path took %d of %d fields with markup", took, fields)
+	if fields == 0 || took*2 < fields {
+		t.Errorf("fast path took %d of %d fields with markup, want at least half", took, fields)
+	}
+}
+
+// FuzzPlainSimple: whenever the fast path takes an input, its text is the
+// tokenizer's, at any cap.
+func FuzzPlainSimple(f *testing.F) {
+	f.Add("<p>Amazon &amp; ICE</p><br/>x", 100)
+	f.Add(`<a href="u?a=1&b=2" title='>'>t</a> &#8217;&eacute;`, 7)
+	f.Add("<P CLASS=x>a</P\t>\r\nb<wbr>c", 3)
+	f.Add("a<b>b</b >c<i\f>d</i>&amp", 50)
+	f.Fuzz(func(t *testing.T, s string, max int) {
+		if max <= 0 || max > 1000 {
+			max = 1000
+		}
+		if fast, took, slow := plainBoth(s, max); took && fast != slow {
+			t.Errorf("fast path gave %q, tokenizer %q", fast, slow)
+		}
+	})
 }
 
 func FuzzNormalise(f *testing.F) {
