@@ -19,24 +19,52 @@ func Normalize(s string) string { return normalize(s, true).norm }
 
 // normText is a field's normalised form with a map back to the field: the
 // bytes of norm[i] came from src[start[i]:end[i]] (one NFKC segment), so a
-// hit norm[a:b] is src[start[a]:end[b-1]]. end is nil when every segment
-// is one byte (ASCII text): end[i] is then start[i]+1.
+// hit norm[a:b] is src[start[a]:end[b-1]]. For ASCII text (ascii true)
+// both are nil: every kept byte is its own segment, and span finds them by
+// walking src again, which costs less than a 4-byte index per byte of
+// every field when only a few fields ever have a hit.
 type normText struct {
 	src   string
 	norm  string
+	ascii bool
 	start []int32
 	end   []int32
 }
 
 // span maps a normalised byte range back to the original text.
 func (t *normText) span(a, b int) (int, int) {
-	if b <= a || a >= len(t.start) {
+	if b <= a || a < 0 || b > len(t.norm) {
 		return 0, 0
 	}
-	if t.end == nil {
-		return int(t.start[a]), int(t.start[b-1]) + 1
+	if t.ascii {
+		return asciiSpan(t.src, a, b)
 	}
 	return int(t.start[a]), int(t.end[b-1])
+}
+
+// asciiSpan is span for ASCII text: it replays normalizeASCII's walk over
+// src, counting the bytes it keeps.
+func asciiSpan(src string, a, b int) (int, int) {
+	n, from := 0, 0
+	lastSpace := true
+	for i := 0; i < len(src); i++ {
+		if c := src[i]; c == '-' || c <= ' ' || c == 0x7f {
+			if lastSpace {
+				continue
+			}
+			lastSpace = true
+		} else {
+			lastSpace = false
+		}
+		if n == a {
+			from = i
+		}
+		if n == b-1 {
+			return from, i + 1
+		}
+		n++
+	}
+	return 0, 0
 }
 
 // normalize builds the normalised form of s; with fold false letter case is
@@ -64,10 +92,9 @@ func isASCII(s string) bool {
 // every byte, without the iterator, the case folder or the end map.
 // FuzzNormalizeASCII checks that both agree.
 func normalizeASCII(s string, fold bool) normText {
-	t := normText{src: s}
+	t := normText{src: s, ascii: true}
 	var b strings.Builder
 	b.Grow(len(s))
-	t.start = make([]int32, 0, len(s))
 	lastSpace := true // suppresses leading spaces
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -84,8 +111,7 @@ func normalizeASCII(s string, fold bool) normText {
 		default:
 			lastSpace = false
 		}
-		b.WriteByte(c)
-		t.start = append(t.start, int32(i))
+		b.WriteByte(c) // asciiSpan must keep the same bytes
 	}
 	t.norm = b.String()
 	return t
