@@ -106,8 +106,11 @@ func (p *Pipeline) IngestStats(ctx context.Context, src config.Source, st model.
 	if err != nil {
 		return stats, fmt.Errorf("ingest source %s: %w", src.Name, err)
 	}
-	// Match outside the write transaction: it is the costly part.
+	// Match outside the write transaction: it is the costly part. Only
+	// the new items go on to Commit, which encodes each item it is given
+	// before it learns whether the item was seen.
 	matches := map[string][]model.Match{}
+	fresh := make([]model.Item, 0, len(items))
 	for i := range items {
 		if !unseen[i] {
 			continue
@@ -115,6 +118,7 @@ func (p *Pipeline) IngestStats(ctx context.Context, src config.Source, st model.
 		if ms := rs.match(&items[i]); len(ms) > 0 {
 			matches[items[i].Key] = ms
 		}
+		fresh = append(fresh, items[i])
 	}
 	// Commit adds the new items to st.ItemsSeen. Its callbacks may run
 	// more than once (commits of concurrent sources share a transaction
@@ -136,7 +140,7 @@ func (p *Pipeline) IngestStats(ctx context.Context, src config.Source, st model.
 		healthAlerts = n
 		return err
 	}
-	newItems, err := p.store.CommitWith(ctx, st, items, func(tx *storage.Tx, it model.Item) error {
+	newItems, err := p.store.CommitWith(ctx, st, fresh, func(tx *storage.Tx, it model.Item) error {
 		ms := matches[it.Key]
 		if len(ms) == 0 {
 			return nil

@@ -13,6 +13,7 @@ package storage
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -88,42 +89,39 @@ func (s *Store) CommitWith(ctx context.Context, st model.SourceState, items []mo
 	if err := checkName("source name", st.Name); err != nil {
 		return nil, fmt.Errorf("commit source: %w", err)
 	}
-	now := s.now().UTC()
-	var fresh []model.Item
-	err := s.batch(func(tx *Tx) error {
+	// Validate and encode before the transaction: commits share one
+	// transaction that runs on a single goroutine, so work done here runs
+	// in parallel across callers instead of in the serial section. An item
+	// found seen inside the transaction wastes its encoding; callers that
+	// pass only Unseen's new items (as the ingest pipeline does) waste none.
+	prepared, err := s.prepareItems(st.Name, items)
+	if err != nil {
+		return nil, fmt.Errorf("commit source %s: %w", st.Name, err)
+	}
+	fresh := make([]model.Item, 0, len(prepared))
+	err = s.batch(func(tx *Tx) error {
 		fresh = fresh[:0] // a batch may run this more than once
-		seen, err := tx.bucket(bucketSeen)
+		ib, err := tx.itemBuckets()
 		if err != nil {
 			return err
 		}
-		for _, it := range items {
+		for i := range prepared {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			switch {
-			case it.Key == "":
-				return fmt.Errorf("item %q has an empty key", it.URL)
-			case it.Source == "":
-				it.Source = st.Name
-			case it.Source != st.Name:
-				return fmt.Errorf("item %s belongs to source %q", it.Key, it.Source)
-			}
-			k := itemKey(st.Name, it.Key)
-			if seen.Get(k) != nil {
+			p := &prepared[i]
+			if ib.seen.Get(p.key) != nil {
 				continue
 			}
-			if it.FirstSeen.IsZero() {
-				it.FirstSeen = now
-			}
-			if err := tx.putItem(k, it); err != nil {
-				return fmt.Errorf("store item %s: %w", it.Key, err)
+			if err := ib.put(p); err != nil {
+				return fmt.Errorf("store item %s: %w", p.item.Key, err)
 			}
 			if onNew != nil {
-				if err := onNew(tx, it); err != nil {
-					return fmt.Errorf("item %s: %w", it.Key, err)
+				if err := onNew(tx, p.item); err != nil {
+					return fmt.Errorf("item %s: %w", p.item.Key, err)
 				}
 			}
-			fresh = append(fresh, it)
+			fresh = append(fresh, p.item)
 		}
 		if onState != nil {
 			if err := onState(tx); err != nil {
@@ -144,28 +142,75 @@ func (s *Store) CommitWith(ctx context.Context, st model.SourceState, items []mo
 	return fresh, nil
 }
 
-// putItem marks k seen and stores it with its time index entry.
-func (tx *Tx) putItem(k []byte, it model.Item) error {
-	seen, err := tx.bucket(bucketSeen)
-	if err != nil {
+// preparedItem is an item ready to store: defaults filled in, its seen
+// key, time key and JSON value computed.
+type preparedItem struct {
+	item          model.Item
+	key, time, js []byte
+}
+
+// prepareItems checks that every item has a key and belongs to source,
+// fills in Source and FirstSeen, and encodes each.
+func (s *Store) prepareItems(source string, items []model.Item) ([]preparedItem, error) {
+	now := s.now().UTC()
+	out := make([]preparedItem, len(items))
+	for i, it := range items {
+		switch {
+		case it.Key == "":
+			return nil, fmt.Errorf("item %q has an empty key", it.URL)
+		case it.Source == "":
+			it.Source = source
+		case it.Source != source:
+			return nil, fmt.Errorf("item %s belongs to source %q", it.Key, it.Source)
+		}
+		if it.FirstSeen.IsZero() {
+			it.FirstSeen = now
+		}
+		js, err := json.Marshal(it)
+		if err != nil {
+			return nil, fmt.Errorf("encode item %s: %w", it.Key, err)
+		}
+		out[i] = preparedItem{item: it, key: itemKey(source, it.Key), time: timeKey(it.FirstSeen), js: js}
+	}
+	return out, nil
+}
+
+// itemFill is the fill percent of the item buckets. bbolt splits pages at
+// half full by default, which suits keys that arrive in random order; here
+// each commit inserts a run of adjacent keys (one source's items in
+// "seen" and "items", and keys of about the present time in
+// "items_by_time"), so half-full pages would only double the file. At
+// 0.9 a 2,000-feed benchmark store shrank from 228 MB to 128 MB.
+const itemFill = 0.9
+
+// itemBuckets are the three buckets an item is stored in.
+type itemBuckets struct{ seen, items, byTime *bolt.Bucket }
+
+func (tx *Tx) itemBuckets() (itemBuckets, error) {
+	var ib itemBuckets
+	var err error
+	if ib.seen, err = tx.bucket(bucketSeen); err != nil {
+		return ib, err
+	}
+	if ib.items, err = tx.bucket(bucketItems); err != nil {
+		return ib, err
+	}
+	if ib.byTime, err = tx.bucket(bucketItemsByTime); err != nil {
+		return ib, err
+	}
+	ib.seen.FillPercent, ib.items.FillPercent, ib.byTime.FillPercent = itemFill, itemFill, itemFill
+	return ib, nil
+}
+
+// put marks p seen and stores it with its time index entry.
+func (ib itemBuckets) put(p *preparedItem) error {
+	if err := ib.seen.Put(p.key, p.time); err != nil {
 		return err
 	}
-	items, err := tx.bucket(bucketItems)
-	if err != nil {
+	if err := ib.items.Put(p.key, p.js); err != nil {
 		return err
 	}
-	byTime, err := tx.bucket(bucketItemsByTime)
-	if err != nil {
-		return err
-	}
-	tk := timeKey(it.FirstSeen)
-	if err := seen.Put(k, tk); err != nil {
-		return err
-	}
-	if err := putJSON(items, k, it); err != nil {
-		return err
-	}
-	return byTime.Put(append(tk, k...), []byte{})
+	return ib.byTime.Put(append(p.time[:len(p.time):len(p.time)], p.key...), []byte{})
 }
 
 // Item returns the stored item of source with key, or an error wrapping
