@@ -20,9 +20,9 @@ func Normalize(s string) string { return normalize(s, true).norm }
 // normText is a field's normalised form with a map back to the field: the
 // bytes of norm[i] came from src[start[i]:end[i]] (one NFKC segment), so a
 // hit norm[a:b] is src[start[a]:end[b-1]]. For ASCII text (ascii true)
-// both are nil: every kept byte is its own segment, and span finds them by
-// walking src again, which costs less than a 4-byte index per byte of
-// every field when only a few fields ever have a hit.
+// end is nil, as every kept byte is its own segment, and start is built
+// by the first span: most fields never have a hit, and a 4-byte index per
+// byte of every field was most of what matching allocated.
 type normText struct {
 	src   string
 	norm  string
@@ -37,15 +37,18 @@ func (t *normText) span(a, b int) (int, int) {
 		return 0, 0
 	}
 	if t.ascii {
-		return asciiSpan(t.src, a, b)
+		if t.start == nil {
+			t.start = asciiStarts(t.src, len(t.norm))
+		}
+		return int(t.start[a]), int(t.start[b-1]) + 1
 	}
 	return int(t.start[a]), int(t.end[b-1])
 }
 
-// asciiSpan is span for ASCII text: it replays normalizeASCII's walk over
-// src, counting the bytes it keeps.
-func asciiSpan(src string, a, b int) (int, int) {
-	n, from := 0, 0
+// asciiStarts replays normalizeASCII's walk over src and returns where
+// each of the n bytes it keeps came from.
+func asciiStarts(src string, n int) []int32 {
+	start := make([]int32, 0, n)
 	lastSpace := true
 	for i := 0; i < len(src); i++ {
 		if c := src[i]; c == '-' || c <= ' ' || c == 0x7f {
@@ -56,15 +59,9 @@ func asciiSpan(src string, a, b int) (int, int) {
 		} else {
 			lastSpace = false
 		}
-		if n == a {
-			from = i
-		}
-		if n == b-1 {
-			return from, i + 1
-		}
-		n++
+		start = append(start, int32(i))
 	}
-	return 0, 0
+	return start
 }
 
 // normalize builds the normalised form of s; with fold false letter case is
@@ -111,7 +108,7 @@ func normalizeASCII(s string, fold bool) normText {
 		default:
 			lastSpace = false
 		}
-		b.WriteByte(c) // asciiSpan must keep the same bytes
+		b.WriteByte(c) // asciiStarts must keep the same bytes
 	}
 	t.norm = b.String()
 	return t
