@@ -83,6 +83,11 @@ func (r *compiledRule) eval(all []rawHit) ([]model.Hit, bool) {
 		if len(out) > 0 && out[len(out)-1] == h.hit {
 			continue
 		}
+		// Text is a slice of the item's field. A match outlives the item
+		// (candidates keep it, and the store caches open candidates), so
+		// a shared slice would keep the whole summary or article body
+		// alive for a word or two of it.
+		h.hit.Text = strings.Clone(h.hit.Text)
 		out = append(out, h.hit)
 	}
 	return out, true

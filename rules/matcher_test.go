@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unsafe"
 
 	"github.com/tierwatch/tierwatch/config"
 	"github.com/tierwatch/tierwatch/model"
@@ -127,6 +128,42 @@ func TestMatchHits(t *testing.T) {
 	uei := m.Match(&model.Item{Record: &model.Record{AgencyPath: []string{"DHS"}, Vendors: []model.Vendor{{UEI: "PALANTIR123"}}}})
 	if len(uei) != 0 { // "DHS" is no alias in testWatch, so the agency side is missing
 		t.Errorf("uei without agency matched %v", ruleNames(uei))
+	}
+}
+
+// TestMatchHitsOwnTheirText checks that a hit's Text is a copy, not a
+// slice of the item's field: candidates keep matches long after the item
+// is gone, and a slice would keep the whole field (a summary, an article
+// body) in memory for the few words it shows.
+func TestMatchHitsOwnTheirText(t *testing.T) {
+	m, err := NewMatcher(testWatch())
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := model.Item{Key: "k1", Source: "s1", Title: "Amazon and ICE",
+		Summary: strings.Repeat("filler text ", 500) + "deported by ICE with Amazon Web Services"}
+	ms := m.Match(&it)
+	if len(ms) == 0 {
+		t.Fatal("no match")
+	}
+	within := func(sub, s string) bool {
+		if len(sub) == 0 || len(s) == 0 {
+			return false
+		}
+		p, lo := uintptr(unsafe.Pointer(unsafe.StringData(sub))), uintptr(unsafe.Pointer(unsafe.StringData(s)))
+		return p >= lo && p < lo+uintptr(len(s))
+	}
+	var n int
+	for _, mt := range ms {
+		for _, h := range mt.Hits {
+			n++
+			if within(h.Text, it.Title) || within(h.Text, it.Summary) {
+				t.Errorf("rule %s: hit %q shares the memory of the item's %s", mt.Rule, h.Text, h.Field)
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("matches without hits")
 	}
 }
 
