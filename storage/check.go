@@ -6,6 +6,7 @@ package storage
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"time"
 
@@ -64,20 +65,11 @@ func (c *checker) count(name []byte) int {
 	return b.Stats().KeyN
 }
 
-// checkIndexes reports every index entry that is missing or extra.
-func checkIndexes(tx *bolt.Tx) []error {
+// checkIndexes reports every index entry that is missing or extra, and
+// every stored item whose body log cannot give back.
+func checkIndexes(tx *bolt.Tx, log *itemLog) []error {
 	c := &checker{tx: tx}
-
-	items := forEach(c, bucketItems, func(k []byte, it *struct {
-		FirstSeen time.Time `json:"first_seen"`
-	}) {
-		if !c.has(bucketItemsByTime, append(timeKey(it.FirstSeen), k...)) {
-			c.fail("item %q has no time index entry", k)
-		}
-	})
-	if n := c.count(bucketItemsByTime); n != items {
-		c.fail("items_by_time has %d entries for %d items", n, items)
-	}
+	c.checkItems(log)
 
 	open, cands, nparts := 0, 0, 0
 	listed := map[string]bool{} // candidate ID + 0x00 + group key, for cand_keys
@@ -156,4 +148,72 @@ func checkIndexes(tx *bolt.Tx) []error {
 		c.fail("dec_by_cand has %d entries for %d decisions", n, decs)
 	}
 	return c.errs
+}
+
+// checkItems checks each item_times entry against the log (a readable
+// record whose item has that first-seen time and whose seen entry points
+// there) and the per-segment counts against the entries.
+func (c *checker) checkItems(log *itemLog) {
+	times, seen, segs := c.tx.Bucket(bucketItemTimes), c.tx.Bucket(bucketSeen), c.tx.Bucket(bucketItemSegs)
+	if times == nil || seen == nil || segs == nil {
+		c.fail("item buckets missing")
+		return
+	}
+	var end logEnd
+	if v := c.tx.Bucket(bucketMeta).Get(keyItemLogEnd); v != nil {
+		var ok bool
+		if end, ok = decodeEnd(v); !ok {
+			c.fail("bad item log end %x", v)
+		}
+	}
+	perSeg := map[uint32]uint64{}
+	// The callback never returns an error; problems go to c.fail.
+	_ = times.ForEach(func(k, _ []byte) error {
+		p, ok := decodePos(k[min(8, len(k)):])
+		if len(k) != 8+posSize || !ok {
+			c.fail("item_times: bad key %x", k)
+			return nil
+		}
+		perSeg[p.seg]++
+		if p.seg > end.seg || p.seg == end.seg && int64(p.off)+recordHeader+int64(p.n) > int64(end.off) {
+			c.fail("item at %s:%d lies past the log's committed end", segmentName(p.seg), p.off)
+			return nil
+		}
+		body, err := log.read(p)
+		if err != nil {
+			c.fail("item at %s:%d: %v", segmentName(p.seg), p.off, err)
+			return nil
+		}
+		var it struct {
+			Source    string    `json:"source"`
+			Key       string    `json:"key"`
+			FirstSeen time.Time `json:"first_seen"`
+		}
+		if err := decodeJSON(k, body, &it); err != nil {
+			c.fail("item at %s:%d: %v", segmentName(p.seg), p.off, err)
+			return nil
+		}
+		if !bytes.Equal(timeKey(it.FirstSeen), k[:8]) {
+			c.fail("item %s %s is indexed at another time than its first-seen time", it.Source, it.Key)
+		}
+		if v := seen.Get(itemKey(it.Source, it.Key)); len(v) != 8+posSize || !bytes.Equal(v, k) {
+			c.fail("item %s %s: its seen entry does not point at its body", it.Source, it.Key)
+		}
+		return nil
+	})
+	_ = segs.ForEach(func(k, v []byte) error {
+		if len(k) != 4 {
+			c.fail("item_segs: bad key %x", k)
+			return nil
+		}
+		seg := binary.BigEndian.Uint32(k)
+		if got := be64(v); got != perSeg[seg] {
+			c.fail("item_segs counts %d items in segment %s, item_times %d", got, segmentName(seg), perSeg[seg])
+		}
+		delete(perSeg, seg)
+		return nil
+	})
+	for seg, n := range perSeg {
+		c.fail("segment %s holds %d items but item_segs has no count", segmentName(seg), n)
+	}
 }

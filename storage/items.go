@@ -4,15 +4,24 @@ package storage
 //
 // Bucket "seen":  key = source + 0x00 + item key (see itemKey: keys longer
 // than 512 bytes in all are replaced by their SHA-256), value = the item's
-// first-seen time as timeKey (8 bytes). An item is "seen" once Commit stored
-// it; Prune with Retention.Seen forgets old entries.
-// Bucket "items": same key, value = JSON model.Item as it was first seen.
-// Bucket "items_by_time": key = timeKey(FirstSeen) + the items key, value
-// empty; it orders Items and lets Prune find old items without a scan.
+// first-seen time as timeKey (8 bytes), followed while its body is stored
+// by the body's position in the item log (12 bytes, see itemlog.go). An
+// item is "seen" once Commit stored it; Prune with Retention.Seen forgets
+// old entries.
+// Bucket "item_times": key = timeKey(FirstSeen) + log position, value
+// empty: one entry per stored item. It orders Items, lets Prune find old
+// items without a scan, and says which positions are stored: an item whose
+// entry Prune deleted is gone even while its seen entry still points into
+// the log.
+// Bucket "item_segs": key = segment (4 bytes BE), value = how many stored
+// items its records hold (8 bytes BE); absent when none.
+// Meta "item_log_end": the log's end (segment, offset) when the last write
+// that appended to it committed.
 
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -98,6 +107,15 @@ func (s *Store) CommitWith(ctx context.Context, st model.SourceState, items []mo
 	if err != nil {
 		return nil, fmt.Errorf("commit source %s: %w", st.Name, err)
 	}
+	// Bodies go to the log before the transaction, also outside the
+	// serial section; the transaction syncs the log before it commits.
+	if len(prepared) > 0 {
+		seg, err := s.appendBodies(prepared)
+		if err != nil {
+			return nil, fmt.Errorf("commit source %s: %w", st.Name, err)
+		}
+		defer s.log.done(seg)
+	}
 	fresh := make([]model.Item, 0, len(prepared))
 	err = s.batch(func(tx *Tx) error {
 		fresh = fresh[:0] // a batch may run this more than once
@@ -105,6 +123,7 @@ func (s *Store) CommitWith(ctx context.Context, st model.SourceState, items []mo
 		if err != nil {
 			return err
 		}
+		stored := 0
 		for i := range prepared {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -116,12 +135,21 @@ func (s *Store) CommitWith(ctx context.Context, st model.SourceState, items []mo
 			if err := ib.put(p); err != nil {
 				return fmt.Errorf("store item %s: %w", p.item.Key, err)
 			}
+			stored++
 			if onNew != nil {
 				if err := onNew(tx, p.item); err != nil {
 					return fmt.Errorf("item %s: %w", p.item.Key, err)
 				}
 			}
 			fresh = append(fresh, p.item)
+		}
+		if stored > 0 {
+			if err := ib.addToSegment(prepared[0].pos.seg, stored); err != nil {
+				return err
+			}
+			if err := tx.sealLog(); err != nil {
+				return err
+			}
 		}
 		if onState != nil {
 			if err := onState(tx); err != nil {
@@ -143,10 +171,13 @@ func (s *Store) CommitWith(ctx context.Context, st model.SourceState, items []mo
 }
 
 // preparedItem is an item ready to store: defaults filled in, its seen
-// key, time key and JSON value computed.
+// key and time key computed, its JSON body encoded and, once appended, its
+// position in the log.
 type preparedItem struct {
-	item          model.Item
-	key, time, js []byte
+	item      model.Item
+	key, time []byte
+	js        []byte
+	pos       logPos
 }
 
 // prepareItems checks that every item has a key and belongs to source,
@@ -175,16 +206,35 @@ func (s *Store) prepareItems(source string, items []model.Item) ([]preparedItem,
 	return out, nil
 }
 
+// appendBodies appends the bodies of prepared to the log, sets their
+// positions and drops the encoded bodies. It returns the segment they went
+// to; the caller must call s.log.done with it.
+func (s *Store) appendBodies(prepared []preparedItem) (uint32, error) {
+	bodies := make([][]byte, len(prepared))
+	for i := range prepared {
+		bodies[i] = prepared[i].js
+	}
+	pos, err := s.log.append(bodies)
+	if err != nil {
+		return 0, err
+	}
+	for i := range prepared {
+		prepared[i].pos, prepared[i].js = pos[i], nil
+	}
+	return pos[0].seg, nil
+}
+
 // itemFill is the fill percent of the item buckets. bbolt splits pages at
 // half full by default, which suits keys that arrive in random order; here
 // each commit inserts a run of adjacent keys (one source's items in
-// "seen" and "items", and keys of about the present time in
-// "items_by_time"), so half-full pages would only double the file. At
-// 0.9 a 2,000-feed benchmark store shrank from 228 MB to 128 MB.
+// "seen", and keys of about the present time in "item_times"), so
+// half-full pages would only double the file. At 0.9 a 2,000-feed
+// benchmark store shrank from 228 MB to 128 MB (when bodies were still in
+// the file).
 const itemFill = 0.9
 
-// itemBuckets are the three buckets an item is stored in.
-type itemBuckets struct{ seen, items, byTime *bolt.Bucket }
+// itemBuckets are the buckets an item is stored in.
+type itemBuckets struct{ seen, times, segs *bolt.Bucket }
 
 func (tx *Tx) itemBuckets() (itemBuckets, error) {
 	var ib itemBuckets
@@ -192,42 +242,102 @@ func (tx *Tx) itemBuckets() (itemBuckets, error) {
 	if ib.seen, err = tx.bucket(bucketSeen); err != nil {
 		return ib, err
 	}
-	if ib.items, err = tx.bucket(bucketItems); err != nil {
+	if ib.times, err = tx.bucket(bucketItemTimes); err != nil {
 		return ib, err
 	}
-	if ib.byTime, err = tx.bucket(bucketItemsByTime); err != nil {
+	if ib.segs, err = tx.bucket(bucketItemSegs); err != nil {
 		return ib, err
 	}
-	ib.seen.FillPercent, ib.items.FillPercent, ib.byTime.FillPercent = itemFill, itemFill, itemFill
+	ib.seen.FillPercent, ib.times.FillPercent = itemFill, itemFill
 	return ib, nil
 }
 
-// put marks p seen and stores it with its time index entry.
+// put marks p seen, with its body's position, and indexes it by time.
 func (ib itemBuckets) put(p *preparedItem) error {
-	if err := ib.seen.Put(p.key, p.time); err != nil {
+	pos := p.pos.append(nil)
+	if err := ib.seen.Put(p.key, append(p.time[:len(p.time):len(p.time)], pos...)); err != nil {
 		return err
 	}
-	if err := ib.items.Put(p.key, p.js); err != nil {
+	return ib.times.Put(append(p.time[:len(p.time):len(p.time)], pos...), []byte{})
+}
+
+// addToSegment adds delta (which may be negative) to the count of stored
+// items of segment seg, deleting the count when it reaches zero.
+func (ib itemBuckets) addToSegment(seg uint32, delta int) error {
+	k := binary.BigEndian.AppendUint32(nil, seg)
+	n := int64(be64(ib.segs.Get(k))) + int64(delta)
+	if n <= 0 {
+		return ib.segs.Delete(k)
+	}
+	return ib.segs.Put(k, u64(uint64(n)))
+}
+
+// sealLog makes the log durable up to its present end and records that end
+// in this transaction, which must refer to no record past it. Call it last
+// in a transaction that stored items.
+func (tx *Tx) sealLog() error {
+	end, err := tx.s.log.sync()
+	if err != nil {
 		return err
 	}
-	return ib.byTime.Put(append(p.time[:len(p.time):len(p.time)], p.key...), []byte{})
+	meta, err := tx.bucket(bucketMeta)
+	if err != nil {
+		return err
+	}
+	return meta.Put(keyItemLogEnd, end.bytes())
+}
+
+// storedPos returns the position of the body stored for seen key k, and
+// false when the item was never stored or has been pruned.
+func storedPos(seen, times *bolt.Bucket, k []byte) (logPos, bool) {
+	v := seen.Get(k)
+	if len(v) != 8+posSize {
+		return logPos{}, false
+	}
+	p, _ := decodePos(v[8:])
+	return p, times.Get(v) != nil
+}
+
+// readItem reads and decodes the body at p.
+func (s *Store) readItem(p logPos) (model.Item, error) {
+	var it model.Item
+	body, err := s.log.read(p)
+	if err != nil {
+		return it, err
+	}
+	if err := json.Unmarshal(body, &it); err != nil {
+		return it, fmt.Errorf("decode item at %s:%d: %w", segmentName(p.seg), p.off, err)
+	}
+	return it, nil
 }
 
 // Item returns the stored item of source with key, or an error wrapping
 // ErrNotFound (never stored, or pruned).
 func (s *Store) Item(source, key string) (model.Item, error) {
-	var it model.Item
+	k := itemKey(source, key)
+	var p logPos
+	var ok bool
 	err := s.view(func(tx *Tx) error {
-		b, err := tx.bucket(bucketItems)
+		ib, err := tx.itemBuckets()
 		if err != nil {
 			return err
 		}
-		ok, err := getJSON(b, itemKey(source, key), &it)
-		if err == nil && !ok {
-			err = ErrNotFound
-		}
-		return err
+		p, ok = storedPos(ib.seen, ib.times, k)
+		return nil
 	})
+	if err == nil && !ok {
+		err = ErrNotFound
+	}
+	var it model.Item
+	if err == nil {
+		it, err = s.readItem(p)
+	}
+	switch {
+	case errors.Is(err, errSegmentGone):
+		err = ErrNotFound // pruned since the lookup
+	case err == nil && !bytes.Equal(itemKey(it.Source, it.Key), k):
+		err = fmt.Errorf("the log holds item %s %s there", it.Source, it.Key)
+	}
 	if err != nil {
 		return model.Item{}, fmt.Errorf("load item %s %s: %w", source, key, err)
 	}
@@ -235,11 +345,11 @@ func (s *Store) Item(source, key string) (model.Item, error) {
 }
 
 // Items calls fn for each stored item with FirstSeen >= since, in
-// FirstSeen order (ties in source and key order). Items are decoded in
-// chunks of 500 per read transaction and fn runs outside any transaction,
-// so fn may use the store. Items committed while Items runs may or may not
-// be visited. It stops at the first error from fn or ctx, and returns it
-// wrapped.
+// FirstSeen order (ties in the order they were stored). Positions are read
+// in chunks of 500 per read transaction, and bodies are read and fn runs
+// outside any transaction, so fn may use the store. Items committed or
+// pruned while Items runs may or may not be visited. It stops at the first
+// error from fn or ctx, and returns it wrapped.
 func (s *Store) Items(ctx context.Context, since time.Time, fn func(model.Item) error) error {
 	from := timeKey(since)
 	first := true
@@ -247,43 +357,40 @@ func (s *Store) Items(ctx context.Context, since time.Time, fn func(model.Item) 
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("list items: %w", err)
 		}
-		var chunk []model.Item
+		var chunk []logPos
 		var last []byte
 		err := s.view(func(tx *Tx) error {
-			byTime, err := tx.bucket(bucketItemsByTime)
+			times, err := tx.bucket(bucketItemTimes)
 			if err != nil {
 				return err
 			}
-			items, err := tx.bucket(bucketItems)
-			if err != nil {
-				return err
-			}
-			c := byTime.Cursor()
+			c := times.Cursor()
 			k, _ := c.Seek(from)
 			if !first && bytes.Equal(k, from) {
 				k, _ = c.Next()
 			}
 			for ; k != nil && len(chunk) < itemsChunk; k, _ = c.Next() {
-				if len(k) < 8 {
+				p, ok := decodePos(k[min(8, len(k)):])
+				if len(k) != 8+posSize || !ok {
 					return fmt.Errorf("bad index key %q", k)
 				}
-				var it model.Item
-				ok, err := getJSON(items, k[8:], &it)
-				if err != nil {
-					return err
-				}
-				if !ok {
-					return fmt.Errorf("index entry %q has no item", k)
-				}
-				chunk = append(chunk, it)
-				last = bytes.Clone(k)
+				chunk = append(chunk, p)
+				last = k
 			}
+			last = bytes.Clone(last)
 			return nil
 		})
 		if err != nil {
 			return fmt.Errorf("list items: %w", err)
 		}
-		for _, it := range chunk {
+		for _, p := range chunk {
+			it, err := s.readItem(p)
+			if errors.Is(err, errSegmentGone) {
+				continue // pruned since the chunk was read
+			}
+			if err != nil {
+				return fmt.Errorf("list items: %w", err)
+			}
 			if err := fn(it); err != nil {
 				return fmt.Errorf("list items: %w", err)
 			}
@@ -317,17 +424,18 @@ func (s *Store) Replay(ctx context.Context, items []model.Item, onItem func(tx *
 	return nil
 }
 
-// pruneItems deletes up to batch items first seen before cutoff, with
-// their time index entries (their seen entries are Retention.Seen's job).
+// pruneItems deletes the index entries of up to batch items first seen
+// before cutoff and takes them off their segments' counts; Prune deletes
+// segments left with none (their seen entries are Retention.Seen's job).
 // It returns done when no older item remains.
 func pruneItems(btx *bolt.Tx, cutoff time.Time, batch int) (n int, done bool, err error) {
-	byTime, items := btx.Bucket(bucketItemsByTime), btx.Bucket(bucketItems)
-	if byTime == nil || items == nil {
-		return 0, true, errors.New("items buckets missing")
+	times, segs := btx.Bucket(bucketItemTimes), btx.Bucket(bucketItemSegs)
+	if times == nil || segs == nil {
+		return 0, true, errors.New("item buckets missing")
 	}
 	end := timeKey(cutoff)
 	var keys [][]byte
-	c := byTime.Cursor()
+	c := times.Cursor()
 	for k, _ := c.First(); k != nil && bytes.Compare(k, end) < 0; k, _ = c.Next() {
 		if len(keys) == batch {
 			break
@@ -335,18 +443,37 @@ func pruneItems(btx *bolt.Tx, cutoff time.Time, batch int) (n int, done bool, er
 		keys = append(keys, bytes.Clone(k))
 	}
 	// Delete only now: deleting while the cursor iterates skips keys.
+	perSeg := map[uint32]int{}
 	for _, k := range keys {
-		if err := byTime.Delete(k); err != nil {
+		if err := times.Delete(k); err != nil {
 			return n, false, err
 		}
-		if len(k) >= 8 {
-			if err := items.Delete(k[8:]); err != nil {
-				return n, false, err
-			}
+		if p, ok := decodePos(k[min(8, len(k)):]); ok {
+			perSeg[p.seg]--
 		}
 		n++
 	}
+	ib := itemBuckets{times: times, segs: segs}
+	for seg, d := range perSeg {
+		if err := ib.addToSegment(seg, d); err != nil {
+			return n, false, err
+		}
+	}
 	return n, len(keys) < batch, nil
+}
+
+// segmentLive reports whether item_segs counts stored items in seg.
+func (s *Store) segmentLive(seg uint32) (bool, error) {
+	live := false
+	err := s.view(func(tx *Tx) error {
+		segs, err := tx.bucket(bucketItemSegs)
+		if err != nil {
+			return err
+		}
+		live = segs.Get(binary.BigEndian.AppendUint32(nil, seg)) != nil
+		return nil
+	})
+	return live, err
 }
 
 // pruneSeen scans up to scan seen entries from `from` and deletes
@@ -370,7 +497,7 @@ func pruneSeen(btx *bolt.Tx, cutoff time.Time, from []byte, scan int) (n int, ne
 			break
 		}
 		scanned++
-		if bytes.Compare(v, end) < 0 {
+		if bytes.Compare(v[:min(8, len(v))], end) < 0 {
 			keys = append(keys, bytes.Clone(k))
 		}
 	}
@@ -381,4 +508,71 @@ func pruneSeen(btx *bolt.Tx, cutoff time.Time, from []byte, scan int) (n int, ne
 		n++
 	}
 	return n, next, nil
+}
+
+// migrateChunk is how many item bodies migrateItems appends at once.
+const migrateChunk = 1000
+
+// migrateItems moves the item bodies of a schema 2 store, in bucket
+// "items" and indexed by "items_by_time" (key: time + seen key), into the
+// log, in first-seen order, and deletes both buckets. It runs in init's
+// transaction, so a crash leaves the store at schema 2 and the appended
+// records past the recorded end, where the next Open drops them.
+func (s *Store) migrateItems(btx *bolt.Tx) error {
+	old, oldTimes := btx.Bucket(bucketItemsV2), btx.Bucket(bucketItemsByTimeV2)
+	if old == nil || oldTimes == nil {
+		return nil // a new store, or one migrated without items
+	}
+	tx := &Tx{tx: btx, s: s}
+	defer func() { tx.done = true }()
+	ib, err := tx.itemBuckets()
+	if err != nil {
+		return err
+	}
+	var batch []preparedItem
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		seg, err := s.appendBodies(batch)
+		if err != nil {
+			return err
+		}
+		defer s.log.done(seg)
+		for i := range batch {
+			if err := ib.put(&batch[i]); err != nil {
+				return fmt.Errorf("store item %q: %w", batch[i].key, err)
+			}
+		}
+		if err := ib.addToSegment(seg, len(batch)); err != nil {
+			return err
+		}
+		batch = batch[:0]
+		return nil
+	}
+	c := oldTimes.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		if len(k) < 8 {
+			return fmt.Errorf("bad index key %q", k)
+		}
+		body := old.Get(k[8:])
+		if body == nil {
+			continue // an index entry without its item: nothing to move
+		}
+		batch = append(batch, preparedItem{key: bytes.Clone(k[8:]), time: bytes.Clone(k[:8]), js: bytes.Clone(body)})
+		if len(batch) == migrateChunk {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	for _, name := range [][]byte{bucketItemsV2, bucketItemsByTimeV2} {
+		if err := btx.DeleteBucket(name); err != nil {
+			return fmt.Errorf("delete bucket %s: %w", name, err)
+		}
+	}
+	return tx.sealLog()
 }

@@ -500,11 +500,11 @@ func TestCommitPanicInBatch(t *testing.T) {
 	}
 }
 
-// TestItemPagesFilled: sources commit runs of adjacent keys, interleaved
-// as pollers finish. The items bucket, nearly all of a store's size, must
-// come out mostly full: bbolt's default half-page split left it 36% full
-// here and about doubled the file. (seen and items_by_time, with their
-// small values, end near 64% at either fill in this pattern.)
+// TestItemPagesFilled: sources commit runs of items, interleaved as
+// pollers finish. item_times, whose keys (time, then log position) only
+// grow, must come out mostly full: bbolt's default half-page split leaves
+// such a bucket half full. (seen, whose runs land all over the key space,
+// ends near 64% at either fill in this pattern.)
 func TestItemPagesFilled(t *testing.T) {
 	s := openTest(t)
 	const sources, perSource = 200, 50
@@ -527,12 +527,12 @@ func TestItemPagesFilled(t *testing.T) {
 		}
 	}
 	err := s.db.View(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketSeen, bucketItems, bucketItemsByTime} {
+		for _, name := range [][]byte{bucketSeen, bucketItemTimes} {
 			st := tx.Bucket(name).Stats()
 			if st.KeyN != sources*perSource {
 				t.Errorf("%s: %d keys, want %d", name, st.KeyN, sources*perSource)
 			}
-			if fill := float64(st.LeafInuse) / float64(st.LeafAlloc); string(name) == string(bucketItems) && fill < 0.7 {
+			if fill := float64(st.LeafInuse) / float64(st.LeafAlloc); string(name) == string(bucketItemTimes) && fill < 0.7 {
 				t.Errorf("%s: leaf pages %.0f%% full (%d of %d bytes), want at least 70%%",
 					name, 100*fill, st.LeafInuse, st.LeafAlloc)
 			}

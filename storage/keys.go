@@ -6,9 +6,10 @@ package storage
 //
 //	meta            "schema" -> uint64 BE                 (store.go)
 //	sources         name -> JSON model.SourceState        (state.go)
-//	seen            itemKey -> first-seen time (8 bytes)  (items.go)
-//	items           itemKey -> JSON model.Item            (items.go)
-//	items_by_time   time(8) + itemKey -> ""               (items.go)
+//	meta            "item_log_end" -> segment(4) + offset(4)  (items.go)
+//	seen            itemKey -> first-seen time(8) [+ log position(12)]  (items.go)
+//	item_times      time(8) + log position(12) -> ""      (items.go)
+//	item_segs       segment(4) -> stored items uint64 BE  (items.go)
 //	candidates      id -> JSON candidate head             (candidates.go)
 //	cand_parts      id + 0x00 + kind + index(4) -> JSON   (candparts.go)
 //	cand_keys       grouping key -> id                    (candidates.go)
@@ -32,8 +33,8 @@ var (
 	bucketMeta          = []byte("meta")
 	bucketSources       = []byte("sources")
 	bucketSeen          = []byte("seen")
-	bucketItems         = []byte("items")
-	bucketItemsByTime   = []byte("items_by_time")
+	bucketItemTimes     = []byte("item_times")
+	bucketItemSegs      = []byte("item_segs")
 	bucketCandidates    = []byte("candidates")
 	bucketCandKeys      = []byte("cand_keys")
 	bucketCandStatus    = []byte("cand_status")
@@ -44,12 +45,17 @@ var (
 	bucketDecisions     = []byte("decisions")
 	bucketDecByCand     = []byte("dec_by_cand")
 
-	keySchema = []byte("schema")
+	keySchema     = []byte("schema")
+	keyItemLogEnd = []byte("item_log_end")
+
+	// Schema 2 kept item bodies in bbolt; migrateItems moves them out.
+	bucketItemsV2       = []byte("items")
+	bucketItemsByTimeV2 = []byte("items_by_time")
 )
 
 // allBuckets are created by Store.init (meta is created first, separately).
 var allBuckets = [][]byte{
-	bucketSources, bucketSeen, bucketItems, bucketItemsByTime,
+	bucketSources, bucketSeen, bucketItemTimes, bucketItemSegs,
 	bucketCandidates, bucketCandParts, bucketCandKeys, bucketCandStatus, bucketCandOpen,
 	bucketOutbox, bucketOutboxPending, bucketOutboxSeq,
 	bucketDecisions, bucketDecByCand,
@@ -66,7 +72,7 @@ const sep = 0x00
 // keys are stored by their SHA-256 instead.
 const maxItemKey = 512
 
-// itemKey returns the seen/items key of an item: source, 0x00, key; or
+// itemKey returns the seen key of an item: source, 0x00, key; or
 // source, 0x00, "sha256:" and the hex digest when that would be too long.
 func itemKey(source, key string) []byte {
 	if len(source)+1+len(key) > maxItemKey {

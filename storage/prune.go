@@ -26,8 +26,9 @@ const (
 // or a forgotten item comes back as new; keep it well above Items.
 type Retention struct{ Items, Seen, Decisions time.Duration }
 
-// PruneStats counts what one Prune deleted.
-type PruneStats struct{ Items, Seen, Decisions int }
+// PruneStats counts what one Prune deleted: items, seen entries and
+// decisions, and the item log segments freed by the items.
+type PruneStats struct{ Items, Seen, Decisions, Segments int }
 
 // Prune deletes items first seen, seen entries first seen, and decisions
 // made more than the retention before now. It works in batches (keys are
@@ -50,6 +51,11 @@ func (s *Store) Prune(now time.Time, r Retention) (PruneStats, error) {
 			if err != nil {
 				return st, fmt.Errorf("prune items: %w", err)
 			}
+		}
+		n, err := s.log.sweep(s.segmentLive)
+		st.Segments = n
+		if err != nil {
+			return st, fmt.Errorf("prune items: %w", err)
 		}
 	}
 	if r.Seen > 0 {

@@ -1,11 +1,16 @@
 // Package storage is tierwatch's persistent state: one bbolt file,
-// tierwatch.db, in the state directory.
+// tierwatch.db, and the item log, items/, in the state directory.
 //
 // It holds source state, the seen set and stored items, candidate events with
 // their indexes, the alert outbox and the append-only decision log. Every
 // change that must be atomic (an item marked seen, the candidate it creates
 // or extends, the outbox records it causes) happens in one bbolt Update; see
 // Store.Commit.
+//
+// The bodies of stored items live in the item log, append-only segment
+// files outside the bbolt file (itemlog.go says why); bbolt holds where
+// each is. A backup (WriteTo) is still one file: the bbolt copy with the
+// log's segments after it, which Open moves back out (backupfile.go).
 //
 // Invariants: transactions are short and never nested; values are decoded
 // inside the transaction and no []byte from bbolt escapes it; keys that must
@@ -18,9 +23,9 @@ package storage
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -32,8 +37,9 @@ const FileName = "tierwatch.db"
 // schemaVersion is written to the meta bucket of a new store. Open refuses a
 // file whose schema is newer than the code and upgrades older ones:
 // version 2 moved candidate sources, matches and keys out of the
-// candidate's value into cand_parts (candparts.go).
-const schemaVersion = 2
+// candidate's value into cand_parts (candparts.go); version 3 moved item
+// bodies out of the file into the item log (itemlog.go).
+const schemaVersion = 3
 
 // Sentinel errors.
 var (
@@ -78,6 +84,8 @@ type Store struct {
 	cands candCache
 	// group queues Commit calls for shared transactions (group.go).
 	group groupCommit
+	// log holds the bodies of stored items (itemlog.go).
+	log *itemLog
 }
 
 // lockedError is the error Open returns on lock timeout: its message is
@@ -112,6 +120,13 @@ func Open(dir string, opts Options) (*Store, error) {
 	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Size() == 0 {
 		return nil, fmt.Errorf("open store %s: %w", path, ErrEmpty)
 	}
+	// A restored backup carries the item log after the bbolt bytes; move it
+	// out before bbolt, which would write over it, opens the file. Without
+	// the store's lock this could race a running daemon, but a daemon's
+	// own file never carries a backup's trailer.
+	if err := unpackBackup(path, filepath.Join(dir, ItemsDirName)); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
 	timeout := opts.LockTimeout
 	if timeout <= 0 {
 		timeout = DefaultLockTimeout
@@ -131,13 +146,39 @@ func Open(dir string, opts Options) (*Store, error) {
 		now = time.Now
 	}
 	s := &Store{db: db, path: path, now: now, pruneBatch: defaultPruneBatch, pruneScan: defaultPruneScan}
+	if err := s.openLog(filepath.Join(dir, ItemsDirName), opts.NoSync); err != nil {
+		_ = db.Close() // the log error is the one worth reporting
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
 	if err := s.init(); err != nil {
 		// The init error is the one worth reporting; a close error on a
 		// store we never used adds nothing.
+		_ = s.log.close()
 		_ = db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// openLog opens the item log at the end the store last recorded.
+func (s *Store) openLog(dir string, noSync bool) error {
+	var end logEnd
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if meta := tx.Bucket(bucketMeta); meta != nil {
+			if v := meta.Get(keyItemLogEnd); v != nil {
+				var ok bool
+				if end, ok = decodeEnd(v); !ok {
+					return fmt.Errorf("bad item log end %x", v)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.log, err = openItemLog(dir, end, noSync)
+	return err
 }
 
 var errBoltPanic = errors.New("bbolt panicked reading the file")
@@ -151,7 +192,13 @@ var ErrEmpty = errors.New("the store file is empty (0 bytes): restore it from a 
 // error. bbolt validates the meta pages' checksums, so a panic needs a file
 // with valid metas and damaged pages; if it happens the file descriptor
 // leaks, which is acceptable for a process that is about to exit.
+//
+// A file cut short behind the store's back has metas that name pages past
+// its end; bbolt maps at least 32 KB, so reading such a page inside the
+// mapping is a SIGBUS, which would kill the process. SetPanicOnFault turns
+// that fault, on this goroutine, into a panic recovered here.
 func openBolt(path string, o *bolt.Options) (db *bolt.DB, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
 			db, err = nil, fmt.Errorf("%w: %v", errBoltPanic, r)
@@ -201,6 +248,11 @@ func (s *Store) init() error {
 				return fmt.Errorf("upgrade schema 1 to 2: %w", err)
 			}
 		}
+		if ver < 3 {
+			if err := s.migrateItems(tx); err != nil {
+				return fmt.Errorf("upgrade schema 2 to 3: %w", err)
+			}
+		}
 		if ver != schemaVersion {
 			return meta.Put(keySchema, u64(schemaVersion))
 		}
@@ -211,7 +263,11 @@ func (s *Store) init() error {
 // Close closes the file and releases the lock. It waits for open read
 // transactions to finish.
 func (s *Store) Close() error {
-	if err := s.db.Close(); err != nil {
+	err := s.db.Close()
+	if lerr := s.log.close(); err == nil {
+		err = lerr
+	}
+	if err != nil {
 		return fmt.Errorf("close store %s: %w", s.path, err)
 	}
 	return nil
@@ -228,7 +284,7 @@ func (s *Store) Check() error {
 		for err := range tx.Check() {
 			errs = append(errs, err)
 		}
-		errs = append(errs, checkIndexes(tx)...)
+		errs = append(errs, checkIndexes(tx, s.log)...)
 		return nil
 	})
 	if err != nil {
@@ -238,19 +294,4 @@ func (s *Store) Check() error {
 		return fmt.Errorf("check store %s: %w", s.path, errors.Join(errs...))
 	}
 	return nil
-}
-
-// WriteTo writes a consistent copy of the whole store to w (a hot backup:
-// writers continue meanwhile). The copy opens with Open like the original.
-func (s *Store) WriteTo(w io.Writer) (int64, error) {
-	var n int64
-	err := s.db.View(func(tx *bolt.Tx) error {
-		var err error
-		n, err = tx.WriteTo(w)
-		return err
-	})
-	if err != nil {
-		return n, fmt.Errorf("back up store %s: %w", s.path, err)
-	}
-	return n, nil
 }

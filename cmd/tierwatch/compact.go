@@ -34,6 +34,16 @@ func cmdCompact(e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("no store to compact: %w", err)
 	}
+	// Open the store once first: a restored backup still carries its item
+	// log at the end of the file, which only Open moves out (bbolt's
+	// compaction would drop it), and an older schema is upgraded.
+	st, err := storage.Open(cfg.StateDir, storage.Options{LockTimeout: time.Second})
+	if err != nil {
+		return fmt.Errorf("compact %s: %w", path, err)
+	}
+	if err := st.Close(); err != nil {
+		return fmt.Errorf("compact %s: %w", path, err)
+	}
 	after, err := compactFile(path)
 	if err != nil {
 		return err
