@@ -155,30 +155,36 @@ func openItemLog(dir string, end logEnd, noSync bool) (*itemLog, error) {
 			}
 		}
 	}
-	f, err := os.OpenFile(filepath.Join(dir, segmentName(end.seg)), os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("open item log: %w", err)
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("open item log: %w", err)
-	}
-	switch {
-	case fi.Size() > int64(end.off):
-		if err := f.Truncate(int64(end.off)); err != nil {
+	f, err := os.OpenFile(filepath.Join(dir, segmentName(end.seg)), os.O_RDWR, 0)
+	if err == nil {
+		var fi os.FileInfo
+		if fi, err = f.Stat(); err != nil {
 			f.Close()
-			return nil, fmt.Errorf("open item log: drop uncommitted records: %w", err)
-		}
-	case fi.Size() < int64(end.off):
-		// Committed records are missing (the file was replaced or cut
-		// short behind the store's back). Appending here would put new
-		// records where positions already point, so start a new segment.
-		f.Close()
-		end = logEnd{seg: end.seg + 1}
-		if f, err = os.OpenFile(filepath.Join(dir, segmentName(end.seg)), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600); err != nil {
 			return nil, fmt.Errorf("open item log: %w", err)
 		}
+		switch {
+		case fi.Size() > int64(end.off):
+			if err := f.Truncate(int64(end.off)); err != nil {
+				f.Close()
+				return nil, fmt.Errorf("open item log: drop uncommitted records: %w", err)
+			}
+		case fi.Size() < int64(end.off):
+			f.Close()
+			f, err = nil, os.ErrNotExist
+		}
+	}
+	if errors.Is(err, os.ErrNotExist) {
+		// A missing or short active segment lost committed records (the
+		// directory was deleted or replaced behind the store's back). Start
+		// the next segment rather than put new records where positions
+		// already point; Check reports what was lost.
+		if end.off > 0 {
+			end = logEnd{seg: end.seg + 1}
+		}
+		f, err = os.OpenFile(filepath.Join(dir, segmentName(end.seg)), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open item log: %w", err)
 	}
 	l.files[end.seg] = f
 	l.end = end

@@ -400,3 +400,37 @@ func TestMigrateItemsFromSchema2(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestItemLogDirectoryLost: with its items directory gone the store still
+// opens and keeps its seen set (nothing comes back as new), new items are
+// stored, and Check names what was lost.
+func TestItemLogDirectoryLost(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	commitN(t, s, "aws-news", "a", 10, t0)
+	s.Close()
+	if err := os.RemoveAll(filepath.Join(dir, ItemsDirName)); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatalf("Open without items dir: %v", err)
+	}
+	defer s.Close()
+	if unseen, err := s.Unseen("aws-news", []string{"a-000", "a-009"}); err != nil || unseen[0] || unseen[1] {
+		t.Errorf("Unseen = %v, %v; want both still seen", unseen, err)
+	}
+	if _, err := s.Item("aws-news", "a-000"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("lost Item = %v, want ErrNotFound", err)
+	}
+	commitN(t, s, "aws-news", "b", 3, t0.Add(time.Hour))
+	if it, err := s.Item("aws-news", "b-002"); err != nil || it.Key != "b-002" {
+		t.Errorf("new Item = %+v, %v", it, err)
+	}
+	if err := s.Check(); err == nil || !strings.Contains(err.Error(), "segment deleted") {
+		t.Errorf("Check = %v, want the lost segment reported", err)
+	}
+}

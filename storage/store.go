@@ -201,6 +201,9 @@ func openBolt(path string, o *bolt.Options) (db *bolt.DB, err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
+			if _, fault := r.(interface{ Addr() uintptr }); fault {
+				r = "a page lies past the end of the file (cut short?)"
+			}
 			db, err = nil, fmt.Errorf("%w: %v", errBoltPanic, r)
 		}
 	}()
