@@ -38,6 +38,9 @@ func cmdCompact(e *env, args []string) error {
 	// log at the end of the file, which only Open moves out (bbolt's
 	// compaction would drop it), and an older schema is upgraded.
 	st, err := storage.Open(cfg.StateDir, storage.Options{LockTimeout: time.Second})
+	if errors.Is(err, storage.ErrLocked) {
+		return fmt.Errorf("compact %s: locked by a running tierwatch; stop it first", path)
+	}
 	if err != nil {
 		return fmt.Errorf("compact %s: %w", path, err)
 	}

@@ -302,11 +302,30 @@ func TestBackupWhileRunningThenOffline(t *testing.T) {
 			if err := os.Mkdir(restored, 0o700); err != nil {
 				t.Fatal(err)
 			}
+			backup, err := os.ReadFile(dest)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if err := os.Rename(dest, filepath.Join(restored, storage.FileName)); err != nil {
 				t.Fatal(err)
 			}
 			if n := len(storedItems(t, restored)); n != 5 {
 				t.Errorf("backup holds %d items, want 5", n)
+			}
+			if tt.running {
+				return
+			}
+			// Restored over the stopped daemon's own store and compacted
+			// before the next start (the item log travels at the end of
+			// the backup file; compact must not drop it).
+			if err := os.WriteFile(filepath.Join(dir, "state", storage.FileName), backup, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if _, stderr, code := tw(t, cfg, "compact"); code != 0 {
+				t.Fatalf("compact after restore: exit %d, %s", code, stderr)
+			}
+			if n := len(storedItems(t, filepath.Join(dir, "state"))); n != 5 {
+				t.Errorf("restored and compacted store holds %d items, want 5", n)
 			}
 		})
 	}
@@ -319,6 +338,8 @@ func TestStateFileModes(t *testing.T) {
 	metricsURL(t, d) // the ops file is written before the listener logs
 	assertMode(t, filepath.Join(dir, "state"), 0o700|os.ModeDir)
 	assertMode(t, filepath.Join(dir, "state", storage.FileName), 0o600)
+	assertMode(t, filepath.Join(dir, "state", storage.ItemsDirName), 0o700|os.ModeDir)
+	assertMode(t, filepath.Join(dir, "state", storage.ItemsDirName, "00000000.log"), 0o600)
 	assertMode(t, filepath.Join(dir, "state", opsFileName), 0o600)
 	d.stop(t)
 }
