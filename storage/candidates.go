@@ -61,6 +61,9 @@ func (tx *Tx) candBuckets() (cands, parts *bolt.Bucket, err error) {
 	if parts, err = tx.bucket(bucketCandParts); err != nil {
 		return nil, nil, err
 	}
+	// Per handle and transaction, so every transaction that writes parts
+	// must set it; all of them get the bucket here or in migrateCandidates.
+	parts.FillPercent = candPartFill
 	return cands, parts, nil
 }
 

@@ -29,6 +29,14 @@ import (
 
 var bucketCandParts = []byte("cand_parts")
 
+// candPartFill is the fill percent of cand_parts. A join appends one
+// element at the end of each of its candidate's three lists, so inserts
+// come in runs of ascending keys, a few dozen runs at a time (one per list
+// of each open candidate). bbolt splits a page at half full, which suits
+// random keys; here the left half is never written again, and the bucket
+// of a 10,000-feed benchmark ended 42% full (14.6 MB in 35 MB of pages).
+const candPartFill = 0.9
+
 // Part kinds, the byte after the candidate ID and 0x00.
 const (
 	partSource = 's'
@@ -180,6 +188,7 @@ func putCandidateParts(parts *bolt.Bucket, old, c *model.Candidate) (partCounts,
 // head and its parts (schema 2).
 func migrateCandidates(tx *bolt.Tx) error {
 	cands, parts := tx.Bucket(bucketCandidates), tx.Bucket(bucketCandParts)
+	parts.FillPercent = candPartFill
 	var ids [][]byte
 	// The callback never fails.
 	_ = cands.ForEach(func(k, _ []byte) error {
