@@ -2,6 +2,9 @@ package storage
 
 import (
 	"errors"
+	"fmt"
+	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -118,4 +121,112 @@ func TestCandidateCacheFollowsTheStore(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSharedHitsStayRight changes candidates the way callers do while the
+// cache's record of what is stored shares its Hits with them (see
+// diskCopy): joins through OpenCandidatesSince's object appending matches
+// whose Hits are new (as Matcher.Match makes them), a match given new
+// Hits, a hit edited in place on a fresh copy from Tx.Candidate (review's
+// path), a candidate changed in place after a save and saved again, and an
+// edit through UpdateCandidate. After each step the store,
+// read back, must hold what was saved, and so must the next join's view.
+func TestSharedHitsStayRight(t *testing.T) {
+	join := func(n int) func(tx *Tx) (*model.Candidate, error) {
+		return func(tx *Tx) (*model.Candidate, error) {
+			cs, err := tx.OpenCandidatesSince(t0.Add(-time.Hour))
+			if err != nil || len(cs) != 1 {
+				return nil, fmt.Errorf("open candidates: %d, %v", len(cs), err)
+			}
+			addSource(cs[0], n)
+			return cs[0], nil
+		}
+	}
+	steps := []struct {
+		name   string
+		change func(tx *Tx) (*model.Candidate, error)
+	}{
+		{"join", join(10)},
+		{"join again", join(11)},
+		{"new hits through the shared object", func(tx *Tx) (*model.Candidate, error) {
+			cs, err := tx.OpenCandidatesSince(t0.Add(-time.Hour))
+			if err != nil || len(cs) != 1 {
+				return nil, fmt.Errorf("open candidates: %d, %v", len(cs), err)
+			}
+			m := &cs[0].Matches[1]
+			m.Hits = append(slices.Clone(m.Hits), model.Hit{Term: "ICE", Field: "title", Start: 10, End: 13, Text: "ICE"})
+			return cs[0], nil
+		}},
+		{"join after new hits", join(12)},
+		{"hit edited in place on a fresh copy", func(tx *Tx) (*model.Candidate, error) {
+			c, err := tx.Candidate("c1")
+			if err != nil {
+				return nil, err
+			}
+			c.Matches[0].Hits[0].Text = "Amazon Web Services"
+			c.Matches[len(c.Matches)-1].Hits[0].Term = "Amazon"
+			return c, nil
+		}},
+		{"join after the fresh copy", join(13)},
+		{"saved, edited in place and saved again", func(tx *Tx) (*model.Candidate, error) {
+			c, err := tx.Candidate("c1")
+			if err != nil {
+				return nil, err
+			}
+			c.Sources[0].Tier = 1
+			if err := tx.PutCandidate(c); err != nil {
+				return nil, err
+			}
+			c.Sources[0].Tier, c.Matches[0].Weight, c.Keys[0] = 3, 2, "piid:70CDCR25"
+			return c, nil
+		}},
+		{"hit edited in place by UpdateCandidate", nil},
+		{"join after UpdateCandidate", join(14)},
+	}
+	s := openTest(t)
+	putCand(t, s, partsCand("c1", 3))
+	for _, st := range steps {
+		var want *model.Candidate
+		if st.change == nil {
+			c, err := s.UpdateCandidate("c1", 0, func(_ *Tx, c *model.Candidate) error {
+				c.Matches[2].Hits[0].Start = 1
+				return nil
+			})
+			if err != nil {
+				t.Fatalf("%s: %v", st.name, err)
+			}
+			want = &c
+		} else {
+			err := s.Update(func(tx *Tx) error {
+				c, err := st.change(tx)
+				if err != nil {
+					return err
+				}
+				if err := tx.PutCandidate(c); err != nil {
+					return err
+				}
+				want = deepClone(c)
+				return nil
+			})
+			if err != nil {
+				t.Fatalf("%s: %v", st.name, err)
+			}
+		}
+		got, err := s.Candidate("c1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(&got, want) {
+			t.Fatalf("%s: stored\n%+v\nwant\n%+v", st.name, got.Matches, want.Matches)
+		}
+	}
+}
+
+// deepClone copies c with its Hits.
+func deepClone(c *model.Candidate) *model.Candidate {
+	d := c.Clone()
+	for i := range d.Matches {
+		d.Matches[i].Hits = slices.Clone(d.Matches[i].Hits)
+	}
+	return d
 }

@@ -110,7 +110,10 @@ func (tx *Tx) CandidateByKey(key string) (*model.Candidate, error) {
 // they are fresh copies. In a write transaction they come from a cache of
 // decoded candidates (see candcache.go) and may be shared with later calls:
 // a caller may change one only to pass it to PutCandidate in the same
-// transaction, and must use Candidate for a private copy.
+// transaction, and must use Candidate for a private copy. The Hits slices
+// of their Matches are shared with the cache's record of what is stored:
+// a caller may append Matches or give one new Hits, but must not write
+// into an existing Hits slice (no caller does; see diskCopy).
 func (tx *Tx) OpenCandidatesSince(t time.Time) ([]*model.Candidate, error) {
 	open, err := tx.bucket(bucketCandOpen)
 	if err != nil {
@@ -161,6 +164,8 @@ func (tx *Tx) OpenCandidatesSince(t time.Time) ([]*model.Candidate, error) {
 // not stored (a restore) is saved as given. PutCandidate updates c.ID and
 // c.Version in place. Every entry of c.Keys not claimed by another
 // candidate is indexed to c.ID; keys c no longer lists are released.
+// The Hits slices of c's Matches are kept by the store, not copied: the
+// caller must not write into them after the call.
 func (tx *Tx) PutCandidate(c *model.Candidate) error {
 	if c == nil {
 		return errors.New("put candidate: nil")
