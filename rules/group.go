@@ -132,12 +132,13 @@ func (g *Grouper) mostSimilar(open []*model.Candidate, it model.Item, ms []model
 		if overlap(tokens, ct.all) < 2 {
 			continue // no source can reach a similarity above 0
 		}
-		for _, i := range ct.distinct {
-			need, ok := g.threshold(ct.days[i], ct.dayOK[i], it.Published)
+		for i := range ct.distinct {
+			d := &ct.distinct[i]
+			need, ok := g.threshold(d.day, d.dayOK, it.Published)
 			if !ok {
 				continue
 			}
-			sim := titleSimilarity(tokens, ct.tokens[i])
+			sim := titleSimilarity(tokens, d.tokens)
 			if sim >= need && (sim > bestSim || sim == bestSim && best != nil && c.LastSeen.After(best.LastSeen)) {
 				best, bestSim = c, sim
 			}

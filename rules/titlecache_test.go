@@ -35,17 +35,22 @@ func TestTitleCacheFollowsCandidate(t *testing.T) {
 			tc.get(c)
 			c.Sources = tt.after
 			got := tc.get(c)
-			if len(got.tokens) != len(tt.after) {
-				t.Fatalf("cached %d sources, want %d", len(got.tokens), len(tt.after))
+			// The sources of every case have distinct titles and dates.
+			if len(got.titles) != len(tt.after) || len(got.distinct) != len(tt.after) {
+				t.Fatalf("cached %d sources, %d distinct, want %d", len(got.titles), len(got.distinct), len(tt.after))
 			}
 			var all []string
 			for i, s := range tt.after {
 				want := titleTokens(s.Title)
-				if !slices.Equal(got.tokens[i], want) {
-					t.Errorf("source %d tokens = %q, want %q", i, got.tokens[i], want)
+				d := got.distinct[i]
+				if d.index != i {
+					t.Errorf("distinct source %d has index %d", i, d.index)
 				}
-				if _, err := time.Parse(time.DateOnly, s.Date); got.dayOK[i] != (err == nil) {
-					t.Errorf("source %d date %q known = %t, want %t", i, s.Date, got.dayOK[i], err == nil)
+				if !slices.Equal(d.tokens, want) {
+					t.Errorf("source %d tokens = %q, want %q", i, d.tokens, want)
+				}
+				if day, err := time.Parse(time.DateOnly, s.Date); d.dayOK != (err == nil) || !d.day.Equal(day) {
+					t.Errorf("source %d date %q = %v, %t; want %v, %t", i, s.Date, d.day, d.dayOK, day, err == nil)
 				}
 				all = union(nil, all, want)
 			}
@@ -198,7 +203,14 @@ func TestTitleCacheFollowsMatches(t *testing.T) {
 		src("Amazon wins ICE deal", "2025-01-01"), src("Amazon wins ICE deal", "2025-01-02"), src("ICE signs AWS pact", "2025-01-01")}}
 	tc.get(c)
 	c.Sources = append(c.Sources, src("Amazon wins ICE deal", "2025-01-02"), src("AWS pact", "2025-01-03"))
-	if got, want := tc.get(c).distinct, []int{0, 2, 3, 5}; !slices.Equal(got, want) {
+	var got []int
+	for _, d := range tc.get(c).distinct {
+		got = append(got, d.index)
+		if want := titleTokens(c.Sources[d.index].Title); !slices.Equal(d.tokens, want) {
+			t.Errorf("distinct source %d tokens = %q, want %q", d.index, d.tokens, want)
+		}
+	}
+	if want := []int{0, 2, 3, 5}; !slices.Equal(got, want) {
 		t.Errorf("distinct = %v, want %v", got, want)
 	}
 }
