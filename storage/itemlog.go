@@ -295,10 +295,27 @@ func (l *itemLog) done(seg uint32) {
 
 // sync makes every appended record durable and returns the end to record
 // with the transaction that refers to them.
+//
+// The fsync runs without l.mu, so pollers appending their items meanwhile
+// do not wait for the disk: whatever they append after the snapshot marks
+// the log dirty again, and a rotation syncs the segment it leaves.
 func (l *itemLog) sync() (logEnd, error) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.end, l.syncLocked()
+	end, f, dirty := l.end, l.files[l.end.seg], l.dirty && !l.noSync
+	if dirty {
+		l.dirty = false
+	}
+	l.mu.Unlock()
+	if !dirty {
+		return end, nil
+	}
+	if err := f.Sync(); err != nil {
+		l.mu.Lock()
+		l.dirty = true
+		l.mu.Unlock()
+		return end, fmt.Errorf("sync item log %s: %w", f.Name(), err)
+	}
+	return end, nil
 }
 
 func (l *itemLog) syncLocked() error {
