@@ -7,6 +7,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tierwatch/tierwatch/model"
 	"github.com/tierwatch/tierwatch/storage"
 )
 
@@ -371,12 +373,24 @@ func TestCompactRefusesWhileRunningThenShrinks(t *testing.T) {
 	}
 	d.stop(t)
 
-	// Delete the items (a retention of 1ns) to leave free pages behind.
+	// Grow the file with 20,000 more items, then delete every item and
+	// seen entry (a retention of 1ns) to leave free pages behind. (Item
+	// bodies live in the item log, so the daemon's 200 items alone leave
+	// too few bbolt pages to free for a size change to be certain.)
 	st, err := storage.Open(filepath.Join(dir, "state"), storage.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Prune(time.Now(), storage.Retention{Items: time.Nanosecond}); err != nil {
+	for batch := range 20 {
+		var items []model.Item
+		for i := range 1000 {
+			items = append(items, model.Item{Key: fmt.Sprintf("bulk-%d-%d", batch, i), URL: "https://example.com/", Title: "bulk"})
+		}
+		if _, err := st.Commit(t.Context(), model.SourceState{Name: "bulk"}, items, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := st.Prune(time.Now(), storage.Retention{Items: time.Nanosecond, Seen: time.Nanosecond}); err != nil {
 		t.Fatal(err)
 	}
 	st.Close()
