@@ -351,6 +351,11 @@ func (l *itemLog) file(seg uint32) (*os.File, error) {
 // read returns the body of the record at p, checked against its header
 // and checksum.
 func (l *itemLog) read(p logPos) ([]byte, error) {
+	if p.n > maxRecord {
+		// Positions come from bbolt values; a damaged one must not make
+		// us allocate gigabytes.
+		return nil, fmt.Errorf("read item log %s at %d: record length %d is over the limit of %d", segmentName(p.seg), p.off, p.n, maxRecord)
+	}
 	f, err := l.file(p.seg)
 	if err != nil {
 		return nil, err

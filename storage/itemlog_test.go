@@ -434,3 +434,38 @@ func TestItemLogDirectoryLost(t *testing.T) {
 		t.Errorf("Check = %v, want the lost segment reported", err)
 	}
 }
+
+// TestItemLogReadRejectsBadPositions: a position read from a damaged bbolt
+// value gives an error, not a huge allocation or a record of another length.
+func TestItemLogReadRejectsBadPositions(t *testing.T) {
+	l, err := openItemLog(t.TempDir(), logEnd{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.close()
+	p, err := l.append([][]byte{[]byte(`{"key":"a"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.done(p[0].seg)
+	tests := []struct {
+		name string
+		pos  logPos
+		want string
+	}{
+		{"length over the limit", logPos{seg: p[0].seg, off: p[0].off, n: 1 << 31}, "over the limit"},
+		{"length of another record", logPos{seg: p[0].seg, off: p[0].off, n: p[0].n - 1}, "want"},
+		{"past the end", logPos{seg: p[0].seg, off: 1 << 20, n: p[0].n}, "unexpected EOF"},
+		{"segment never written", logPos{seg: 7, off: 0, n: 3}, "segment deleted"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := l.read(tc.pos); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("read(%+v) = %v, want %q", tc.pos, err, tc.want)
+			}
+		})
+	}
+	if body, err := l.read(p[0]); err != nil || string(body) != `{"key":"a"}` {
+		t.Errorf("read(good) = %q, %v", body, err)
+	}
+}
