@@ -86,8 +86,9 @@ type Poller struct {
 	log      *slog.Logger
 	slots    chan struct{} // global concurrency limit
 
-	mu       sync.Mutex           // guards nextHost
-	nextHost map[string]time.Time // earliest next request per host
+	mu        sync.Mutex           // guards nextHost and lastStart
+	nextHost  map[string]time.Time // next turn per host, booked before taking a slot
+	lastStart map[string]time.Time // next turn per host, booked with the slot held
 }
 
 // NewPoller returns a Poller. adapters maps source types other than "feed"
@@ -118,6 +119,7 @@ func NewPoller(f *Fetcher, state StateStore, sink Sink, adapters map[string]Adap
 	return &Poller{
 		fetcher: f, state: state, sink: sink, adapters: all, opts: opts,
 		log: log, slots: make(chan struct{}, opts.Concurrency), nextHost: map[string]time.Time{},
+		lastStart: map[string]time.Time{},
 	}
 }
 
@@ -160,8 +162,12 @@ func (p *Poller) Poll(ctx context.Context, src config.Source, force bool) (Resul
 
 	// Wait out the host's gap before taking a global slot: a poll waiting
 	// for its host must not hold a slot that a poll of another host could
-	// use (ten SAM.gov sources would otherwise fill every slot).
-	if err := p.politeWait(ctx, src.URL); err != nil {
+	// use (ten SAM.gov sources would otherwise fill every slot). Polls that
+	// waited their turns can still meet again in the queue for slots, so
+	// the gap is checked once more with the slot held; that second wait is
+	// zero unless slots were scarce.
+	host := hostOf(src.URL)
+	if err := p.politeWait(ctx, host); err != nil {
 		return res, err
 	}
 	select {
@@ -170,6 +176,9 @@ func (p *Poller) Poll(ctx context.Context, src config.Source, force bool) (Resul
 		return res, context.Cause(ctx)
 	}
 	defer func() { <-p.slots }()
+	if err := p.hostStart(ctx, host); err != nil {
+		return res, err
+	}
 
 	start := p.opts.Now()
 	st.LastAttempt = start
@@ -225,24 +234,45 @@ func ClassOf(err error) (model.ErrorClass, time.Duration) {
 	return ErrorClassOf(err), 0
 }
 
-// politeWait holds a request until the host's gap since the last request
-// to it has passed. The slot is reserved before waiting so concurrent
-// callers queue one gap apart.
-func (p *Poller) politeWait(ctx context.Context, rawURL string) error {
-	if p.opts.HostGap <= 0 {
-		return nil
-	}
+// hostOf returns the host politeness applies to, or "" for file:// and
+// bad URLs, which have no host to be polite to.
+func hostOf(rawURL string) string {
 	u, err := url.Parse(rawURL)
-	if err != nil || u.Host == "" {
-		return nil // file:// and bad URLs have no host to be polite to
+	if err != nil {
+		return ""
+	}
+	return u.Host
+}
+
+// politeWait holds a request until the host's gap since the last request
+// to it has passed. The turn is booked before waiting so concurrent
+// callers queue one gap apart.
+func (p *Poller) politeWait(ctx context.Context, host string) error {
+	return p.book(ctx, p.nextHost, host)
+}
+
+// hostStart holds a request, its slot taken, until HostGap has passed
+// since the last request to host began, booking its own start the same
+// way. Polls that waited their turns in politeWait and then queued for
+// slots behind other hosts can leave the queue together; this spaces them
+// again. Without slot contention their turns have passed and it waits 0.
+func (p *Poller) hostStart(ctx context.Context, host string) error {
+	return p.book(ctx, p.lastStart, host)
+}
+
+// book reserves the first time in turns[host] not before now, moves the
+// host's next turn one gap past it, and waits for it.
+func (p *Poller) book(ctx context.Context, turns map[string]time.Time, host string) error {
+	if p.opts.HostGap <= 0 || host == "" {
+		return nil
 	}
 	p.mu.Lock()
 	now := p.opts.Now()
-	at := p.nextHost[u.Host]
+	at := turns[host]
 	if at.Before(now) {
 		at = now
 	}
-	p.nextHost[u.Host] = at.Add(p.opts.HostGap)
+	turns[host] = at.Add(p.opts.HostGap)
 	p.mu.Unlock()
 	return p.opts.Wait(ctx, at.Sub(now))
 }

@@ -275,9 +275,11 @@ func TestHostWaitDoesNotHoldASlot(t *testing.T) {
 	}))
 	defer hostB.Close()
 	mem := newMemState()
+	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	p := NewPoller(NewFetcher(FetchOptions{}, quietLog()), mem, mem, nil, PollerOptions{
 		Concurrency: 1,
 		HostGap:     time.Hour,
+		Now:         clock.Now,
 		// The second poll of host A waits for its gap; with one slot, a
 		// poll of host B must still run meanwhile.
 		Wait: func(ctx context.Context, d time.Duration) error {
@@ -286,6 +288,7 @@ func TestHostWaitDoesNotHoldASlot(t *testing.T) {
 			}
 			select {
 			case <-other:
+				clock.advance(d)
 				return nil
 			case <-time.After(10 * time.Second):
 				return fmt.Errorf("host B was not polled while host A waited for its gap")
@@ -299,5 +302,89 @@ func TestHostWaitDoesNotHoldASlot(t *testing.T) {
 	}
 	if _, err := RunOnce(context.Background(), p, srcs); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// fakeClock is a clock that only waits move.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// TestHostGapHoldsAfterQueueingForASlot: two polls of one host wait their
+// turns one gap apart, then both queue behind a poll of another host that
+// holds the only slot. When it frees, they must still start a gap apart,
+// not back to back.
+func TestHostGapHoldsAfterQueueingForASlot(t *testing.T) {
+	const gap = 5 * time.Minute
+	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	release := make(chan struct{})
+	holding := make(chan struct{})
+	var mu sync.Mutex // guards starts
+	starts := map[string]time.Time{}
+	adapter := AdapterFunc(func(ctx context.Context, f *Fetcher, src config.Source, st *model.SourceState, now time.Time) ([]model.Item, error) {
+		if src.Name == "b" {
+			close(holding)
+			<-release
+			return nil, nil
+		}
+		mu.Lock()
+		starts[src.Name] = clock.Now()
+		mu.Unlock()
+		return nil, nil
+	})
+	waits := make(chan time.Duration, 16) // every wait, in order
+	mem := newMemState()
+	p := NewPoller(NewFetcher(FetchOptions{}, quietLog()), mem, mem, map[string]Adapter{"test": adapter}, PollerOptions{
+		Concurrency: 1,
+		HostGap:     gap,
+		Now:         clock.Now,
+		Wait: func(ctx context.Context, d time.Duration) error {
+			clock.advance(max(d, 0))
+			waits <- d
+			return nil
+		},
+	}, quietLog())
+	var all sync.WaitGroup
+	poll := func(name, url string) {
+		all.Add(1)
+		go func() {
+			defer all.Done()
+			if _, err := p.Poll(t.Context(), config.Source{Name: name, Type: "test", URL: url}, true); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	poll("b", "https://b.example/")
+	<-holding // b holds the only slot, past all of its waits
+	for len(waits) > 0 {
+		<-waits
+	}
+	poll("a1", "https://a.example/1")
+	poll("a2", "https://a.example/2")
+	// Both polls of host A book and wait their turns (0 and one gap)
+	// before they queue for the slot.
+	<-waits
+	<-waits
+	close(release)
+	all.Wait()
+	d := starts["a2"].Sub(starts["a1"])
+	if d < 0 {
+		d = -d
+	}
+	if d < gap {
+		t.Errorf("the two polls of host A started %s apart, want at least %s", d, gap)
 	}
 }
