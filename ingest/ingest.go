@@ -141,6 +141,7 @@ func (p *Pipeline) IngestStats(ctx context.Context, src config.Source, st model.
 		return err
 	}
 	newItems, err := p.store.CommitWith(ctx, st, fresh, func(tx *storage.Tx, it model.Item) error {
+		delete(outcomes, it.Key) // a rerun may end otherwise than the first run
 		ms := matches[it.Key]
 		if len(ms) == 0 {
 			return nil
