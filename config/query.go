@@ -115,17 +115,14 @@ var maxPageSize = map[string]int{
 	model.SourceFederalRegister:  1000,
 }
 
-// MaxPageSize returns the API's largest page for typ (0 when not
-// configurable).
-func MaxPageSize(typ string) int { return maxPageSize[typ] }
-
 // PageLimit returns the records to ask for per request from an API of
-// typ: the configured page_size, else the API's maximum.
+// typ: the configured page_size, else the API's maximum (0 when its page
+// size is not configurable).
 func (q Query) PageLimit(typ string) int {
 	if q.PageSize > 0 {
 		return q.PageSize
 	}
-	return MaxPageSize(typ)
+	return maxPageSize[typ]
 }
 
 // samNoticeTypes are the ptype codes of the Get Opportunities API.

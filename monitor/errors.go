@@ -12,9 +12,6 @@ import (
 	"github.com/tierwatch/tierwatch/model"
 )
 
-// MaxRetryAfter caps a server's Retry-After (see model.ParseRetryAfter).
-const MaxRetryAfter = model.MaxRetryAfter
-
 // FetchError is the error of one fetch or parse. Class says how to retry;
 // Status and RetryAfter carry what the server said. URL is always redacted
 // (see RedactURL), and Err never holds a *url.Error, so printing a FetchError
@@ -24,7 +21,7 @@ type FetchError struct {
 	URL        string           // redacted URL of the request
 	Class      model.ErrorClass // never empty
 	Status     int              // HTTP status, 0 when no response was read
-	RetryAfter time.Duration    // from Retry-After, capped at MaxRetryAfter; 0 when absent
+	RetryAfter time.Duration    // from Retry-After, capped at model.MaxRetryAfter; 0 when absent
 	Err        error            // the cause; may be nil when Status says it all
 }
 
