@@ -55,12 +55,22 @@ func clean(s string) string {
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // cut shortens s to at most n characters at a rune boundary, ending in "…"
-// when cut, and never leaves half an "&amp;"-style entity at the end.
+// when cut, and never leaves half a link or half an "&amp;"-style entity
+// at the end.
 func cut(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
 	out := []rune(s)[:n-1]
+	// Drop a trailing link the cut left open: escape turns every "<" of the
+	// text into "&lt;", so a "<" after the last ">" opens a link, and an
+	// open one would show its raw URL.
+	for i := len(out) - 1; i >= 0 && out[i] != '>'; i-- {
+		if out[i] == '<' {
+			out = out[:i]
+			break
+		}
+	}
 	// Drop a trailing partial entity: "&am" would render as text.
 	for i := len(out) - 1; i >= 0 && i >= len(out)-6; i-- {
 		if out[i] == ';' {

@@ -163,7 +163,7 @@ func renderDigest(m notify.Message, reviewURL string) payload {
 			link(reviewLink(reviewURL, c.ID), "review", maxSection/2))
 		// A line is cut to maxSection below; the title's link must fit
 		// before the tail so that no cut falls inside a link.
-		budget := maxSection - 1 - utf8.RuneCountInString(tail) - len("• ")
+		budget := maxSection - 1 - utf8.RuneCountInString(tail) - utf8.RuneCountInString("• ")
 		lines = append(lines, "• "+link(src.URL, escape(cut(oneLine(c.Title), 200)), budget)+tail)
 	}
 	// Pack lines into sections of at most maxSection characters.

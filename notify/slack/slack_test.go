@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -246,5 +247,28 @@ func TestLinksStayWhole(t *testing.T) {
 				t.Errorf("title linked = %v, want %v", got, tt.wantLink)
 			}
 		})
+	}
+}
+
+// TestFallbackTextKeepsLinksWhole: the notification text (shown where
+// blocks are not) is cut to Slack's limit too; a digest of many long
+// links must not leave the last one open there.
+func TestFallbackTextKeepsLinksWhole(t *testing.T) {
+	var m notify.Message
+	for i := range 40 {
+		c := *candidate("AWS wins ICE cloud deal")
+		c.ID = fmt.Sprintf("%s-%02d", c.ID, i)
+		c.Sources = c.Sources[1:]
+		c.Sources[0].URL = "https://www.reuters.com/" + strings.Repeat("a", 2600)
+		m.Digest = append(m.Digest, c)
+		m.Records = append(m.Records, model.OutboxRecord{ID: fmt.Sprint("r", i), Dest: "chan", Event: model.AlertCreated})
+	}
+	m.Record = m.Records[0]
+	p := render(m, "http://127.0.0.1:8765")
+	if n := utf8.RuneCountInString(p.Text); n > maxText {
+		t.Fatalf("text of %d characters, over %d", n, maxText)
+	}
+	if open, closed := strings.Count(p.Text, "<"), strings.Count(p.Text, ">"); open != closed {
+		t.Errorf("%d '<' but %d '>' in the fallback text, ending %q", open, closed, p.Text[max(0, len(p.Text)-80):])
 	}
 }
