@@ -30,8 +30,7 @@ func cmdCompact(e *env, args []string) error {
 		return err
 	}
 	path := filepath.Join(cfg.StateDir, storage.FileName)
-	before, err := os.Stat(path)
-	if err != nil {
+	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("no store to compact: %w", err)
 	}
 	// Open the store once first: a restored backup still carries its item
@@ -45,6 +44,12 @@ func cmdCompact(e *env, args []string) error {
 		return fmt.Errorf("compact %s: %w", path, err)
 	}
 	if err := st.Close(); err != nil {
+		return fmt.Errorf("compact %s: %w", path, err)
+	}
+	// Measured now, after Open moved any restored item log out of the
+	// file: that is not space compaction saves.
+	before, err := os.Stat(path)
+	if err != nil {
 		return fmt.Errorf("compact %s: %w", path, err)
 	}
 	after, err := compactFile(path)
