@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/tierwatch/tierwatch/model"
+	"github.com/tierwatch/tierwatch/review"
 	"github.com/tierwatch/tierwatch/storage"
 )
 
@@ -211,7 +212,7 @@ func TestOnceStoresEachItemOnceAndSendsValidators(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("sources exit %d", code)
 	}
-	var rows []sourceRow
+	var rows []review.SourceRow
 	if err := json.Unmarshal([]byte(out), &rows); err != nil {
 		t.Fatalf("sources --json: %v\n%s", err, out)
 	}

@@ -239,7 +239,7 @@ func TestOpsThroughDaemon(t *testing.T) {
 				if got, want := jsonKeys(t, out), jsonKeys(t, want.out); !slices.EqualFunc(got, want, slices.Equal) {
 					t.Errorf("sources keys %v through the daemon, %v on the store", got, want)
 				}
-				var rows []sourceRow
+				var rows []review.SourceRow
 				if err := json.Unmarshal([]byte(out), &rows); err != nil || len(rows) != 1 || rows[0].Name != "feed-0" ||
 					rows[0].State.ItemsSeen != 2 || rows[0].NextRun.IsZero() {
 					t.Errorf("sources through the daemon: %v\n%s", err, out)

@@ -14,16 +14,6 @@ import (
 	"github.com/tierwatch/tierwatch/storage"
 )
 
-// sourceRow is one line of `tierwatch sources`, the same offline and
-// through the daemon.
-type sourceRow = review.SourceRow
-
-// sourceLister gives the rows: a sourceTable on the store when no daemon
-// runs, a review.Client of the daemon's API when one does.
-type sourceLister interface {
-	Sources(ctx context.Context) ([]review.SourceRow, error)
-}
-
 func cmdSources(e *env, args []string) error {
 	fs := newFlags(e, "sources")
 	asJSON := fs.Bool("json", false, "print JSON")
@@ -38,7 +28,7 @@ func cmdSources(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var l sourceLister = client
+	var l review.SourceLister = client // the daemon's API, or the store when no daemon runs
 	if store != nil {
 		defer store.Close()
 		l = sourceTable{sources: func() []config.Source { return cfg.Sources }, store: store}
@@ -49,7 +39,7 @@ func cmdSources(e *env, args []string) error {
 	}
 	if *asJSON {
 		if rows == nil {
-			rows = []sourceRow{}
+			rows = []review.SourceRow{}
 		}
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
