@@ -56,6 +56,13 @@ func TestTargets(t *testing.T) {
 		{"all met", sizes(1400*time.Millisecond, 44*time.Second, 100e6), []bool{true, true, true, true, true, true, true}},
 		{"within 2x not 1.5x, slow and fat at 10,000", sizes(1800*time.Millisecond, 60*time.Second, 200e6),
 			[]bool{false, true, true, false, true, false, true}},
+		{"no anonymous RSS measured (not Linux): no anon target", func() []SizeResult {
+			sz := sizes(1400*time.Millisecond, 44*time.Second, 100e6)
+			c := sz[1].Phases[PhaseCold]
+			c.PeakAnon = 0
+			sz[1].Phases[PhaseCold] = c
+			return sz
+		}(), []bool{true, true, true, true, true, true}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
