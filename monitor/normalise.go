@@ -650,7 +650,10 @@ func isBidiControl(r rune) bool {
 	return (r >= '\u202A' && r <= '\u202E') || (r >= '\u2066' && r <= '\u2069')
 }
 
-// writeASCII appends one visible ASCII byte, after the owed space.
+// writeASCII appends one visible ASCII byte, after the owed space. It
+// repeats the tail of write for one byte on purpose: routing ASCII through
+// utf8.RuneLen and Builder.WriteRune made BenchmarkPlainText 40% slower
+// (12.4 to 17.2 µs per op, medians of 6).
 func (w *textWriter) writeASCII(c byte) {
 	need := 1
 	if w.pending {
