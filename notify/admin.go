@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -19,14 +20,10 @@ type Admin interface {
 	OutboxDrop(id string) error
 }
 
-// ListOutbox writes the records in state ("" = all) to w: a table, or a
-// JSON array when asJSON. Errors are shown cut to 60 characters in the
-// table and in full in JSON.
-func ListOutbox(w io.Writer, a Admin, state string, asJSON bool) error {
-	recs, err := a.Outbox(state)
-	if err != nil {
-		return err
-	}
+// ListOutbox writes recs to w: a table, or a JSON array when asJSON.
+// Errors are shown cut to 60 characters in the table and in full in JSON.
+// The records may come from the store or from the daemon's API.
+func ListOutbox(w io.Writer, recs []model.OutboxRecord, asJSON bool) error {
 	if asJSON {
 		if recs == nil {
 			recs = []model.OutboxRecord{}
@@ -83,12 +80,16 @@ func RetryOutbox(a Admin, id string, now time.Time) (int, error) {
 			return n, fmt.Errorf("retry outbox record %s: %w", rid, err)
 		}
 		if was != model.OutboxDead {
-			return n, fmt.Errorf("retry outbox record %s: it is %s, not dead", rid, was)
+			return n, fmt.Errorf("retry outbox record %s: it is %s, %w", rid, was, ErrNotDead)
 		}
 		n++
 	}
 	return n, nil
 }
+
+// ErrNotDead is returned (wrapped) by RetryOutbox for a named record that
+// is not dead: only dead records are retried.
+var ErrNotDead = errors.New("not dead")
 
 // DropOutbox deletes record id whatever its state.
 func DropOutbox(a Admin, id string) error { return a.OutboxDrop(id) }

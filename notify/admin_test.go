@@ -48,11 +48,15 @@ func TestOutboxAdmin(t *testing.T) {
 		t.Errorf("after retry: %+v", got)
 	}
 	var table, js bytes.Buffer
-	if err := notify.ListOutbox(&table, ob, "", false); err != nil || !strings.Contains(table.String(), a.ID) || !strings.Contains(table.String(), "DEST") {
+	if err := notify.ListOutbox(&table, got, false); err != nil || !strings.Contains(table.String(), a.ID) || !strings.Contains(table.String(), "DEST") {
 		t.Errorf("table = %q, %v", table.String(), err)
 	}
+	dead, err := ob.Outbox(model.OutboxDead)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var recs []model.OutboxRecord
-	if err := notify.ListOutbox(&js, ob, model.OutboxDead, true); err != nil || json.Unmarshal(js.Bytes(), &recs) != nil || len(recs) != 0 {
+	if err := notify.ListOutbox(&js, dead, true); err != nil || json.Unmarshal(js.Bytes(), &recs) != nil || len(recs) != 0 {
 		t.Errorf("json = %q, %v", js.String(), err)
 	}
 }

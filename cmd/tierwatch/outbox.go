@@ -56,7 +56,7 @@ func cmdOutbox(e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		return notify.ListOutbox(e.stdout, listedOutbox(recs), *state, *asJSON)
+		return notify.ListOutbox(e.stdout, recs, *asJSON)
 	case "retry":
 		n, err := ob.RetryOutbox(ctx, id)
 		if n > 0 {
@@ -86,9 +86,9 @@ func (o storeOutbox) Outbox(_ context.Context, state string) ([]model.OutboxReco
 // RetryOutbox requeues dead record id, or every dead one when id is "". A
 // named record that is not dead gives an error wrapping review.ErrConflict.
 func (o storeOutbox) RetryOutbox(_ context.Context, id string) (int, error) {
-	g := &deadGuard{Admin: o.admin}
-	n, err := notify.RetryOutbox(g, id, o.now())
-	if err != nil && g.sawLive {
+	n, err := notify.RetryOutbox(o.admin, id, o.now())
+	if errors.Is(err, notify.ErrNotDead) {
+		// The API answers a conflict with 409, not 500.
 		return n, fmt.Errorf("%w (%w)", err, review.ErrConflict)
 	}
 	return n, err
@@ -98,37 +98,3 @@ func (o storeOutbox) RetryOutbox(_ context.Context, id string) (int, error) {
 func (o storeOutbox) DropOutbox(_ context.Context, id string) error {
 	return notify.DropOutbox(o.admin, id)
 }
-
-// deadGuard notes whether a retry met a record that is not dead, which
-// notify.RetryOutbox refuses without a sentinel; the API answers that with
-// 409 rather than 500.
-type deadGuard struct {
-	notify.Admin
-	sawLive bool
-}
-
-func (g *deadGuard) OutboxResult(id string, fn func(*model.OutboxRecord)) error {
-	return g.Admin.OutboxResult(id, func(r *model.OutboxRecord) {
-		if r.State != model.OutboxDead {
-			g.sawLive = true
-		}
-		fn(r)
-	})
-}
-
-// listedOutbox hands records already fetched (from the store or the API)
-// to notify.ListOutbox, so both print alike. It only lists.
-type listedOutbox []model.OutboxRecord
-
-func (l listedOutbox) Outbox(string) ([]model.OutboxRecord, error) { return l, nil }
-
-func (listedOutbox) OutboxResult(id string, _ func(*model.OutboxRecord)) error {
-	return fmt.Errorf("update outbox record %s: %w", id, errListOnly)
-}
-
-func (listedOutbox) OutboxDrop(id string) error {
-	return fmt.Errorf("drop outbox record %s: %w", id, errListOnly)
-}
-
-// errListOnly is returned by listedOutbox's changing methods.
-var errListOnly = errors.New("a fetched outbox listing cannot change records")
