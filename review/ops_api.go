@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tierwatch/tierwatch/model"
+	"github.com/tierwatch/tierwatch/timeline"
 )
 
 // The operator endpoints (documented in doc.go). They use the same auth as
@@ -23,18 +24,11 @@ type droppedBody struct {
 	Dropped string `json:"dropped"`
 }
 
-// exportedFile is one file an export wrote (timeline.Written on the wire).
-type exportedFile struct {
-	CandidateID string `json:"candidate_id"`
-	ID          string `json:"id"`
-	File        string `json:"file"`
-}
-
 // exportBody answers POST /api/export: the files written, and the problems
 // (candidates skipped, files not marked) as one message, "" when none.
 type exportBody struct {
-	Written  []exportedFile `json:"written"`
-	Problems string         `json:"problems,omitempty"`
+	Written  []timeline.Written `json:"written"`
+	Problems string             `json:"problems,omitempty"`
 }
 
 func (s *Server) opsRoutes(mux *http.ServeMux, api func(func(http.ResponseWriter, *http.Request, principal)) http.Handler) {
@@ -137,10 +131,10 @@ func (s *Server) runExport(w http.ResponseWriter, r *http.Request, _ principal) 
 		// Export writes what it can and reports the rest, so its error is
 		// a problem in a 200 answer, as the CLI prints it after the files.
 		written, err := s.q.Export(r.Context(), filepath.Clean(dir))
-		out := exportBody{Written: make([]exportedFile, 0, len(written))}
-		for _, wr := range written {
-			out.Written = append(out.Written, exportedFile{CandidateID: wr.CandidateID, ID: wr.ID, File: wr.File})
+		if written == nil {
+			written = []timeline.Written{} // [] on the wire, not null
 		}
+		out := exportBody{Written: written}
 		if err != nil {
 			out.Problems = err.Error()
 		}

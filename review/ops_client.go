@@ -78,14 +78,10 @@ func (c *Client) Export(ctx context.Context, dir string) ([]timeline.Written, er
 	if err := c.callWithin(ctx, opsTimeout, http.MethodPost, "/api/export?dir="+url.QueryEscape(dir), nil, &out); err != nil {
 		return nil, fmt.Errorf("export to %s via api: %w", dir, err)
 	}
-	written := make([]timeline.Written, 0, len(out.Written))
-	for _, w := range out.Written {
-		written = append(written, timeline.Written{CandidateID: w.CandidateID, ID: w.ID, File: w.File})
-	}
 	if out.Problems != "" {
 		// The daemon's message is already "export to DIR: …", as a
 		// local export would say it.
-		return written, errors.New(out.Problems)
+		return out.Written, errors.New(out.Problems)
 	}
-	return written, nil
+	return out.Written, nil
 }

@@ -22,9 +22,9 @@ const maxSuffix = 1000
 
 // Written is one exported candidate.
 type Written struct {
-	CandidateID string // model.Candidate.ID
-	ID          string // the event id, equal to File without ".md"
-	File        string // base name of the file in the export directory
+	CandidateID string `json:"candidate_id"` // model.Candidate.ID
+	ID          string `json:"id"`           // the event id, equal to File without ".md"
+	File        string `json:"file"`         // base name of the file in the export directory
 }
 
 // Exporter writes candidates as event files into Dir.
